@@ -103,6 +103,14 @@ int profile_load(const char *path, profile_diag_fn diag, void *ctx,
 int profile_add(struct profile *p, enum profile_class cls, const char *text,
                 unsigned line, const char **ret_error);
 
+/* Sets the image after checking that it can be written on one "image = "
+ * line and read back unchanged: non-empty, at most PROFILE_MAX_ENTRY bytes,
+ * printable (no control characters, well-formed UTF-8), no leading or
+ * trailing space, no ';' that libinih would read as a comment. Returns 0,
+ * -EINVAL with *ret_error set to a static message, or -ENOMEM. */
+int profile_set_image(struct profile *p, const char *image, unsigned line,
+                      const char **ret_error);
+
 /* Sorts every list by byte order of the text and removes duplicates (the
  * first line number is kept). */
 void profile_canonicalize(struct profile *p);
