@@ -115,6 +115,7 @@ static int policy_add_pattern(struct policy_pattern *v, size_t *n, const char *p
         return 0;
 }
 
+ANALYZER_ARRAY_STORE_BEGIN
 static int policy_compile_paths(struct policy_paths *pp, const struct profile_list *list)
 {
         if (list->n == 0)
@@ -160,6 +161,7 @@ static int policy_compile_paths(struct policy_paths *pp, const struct profile_li
         }
         return 0;
 }
+ANALYZER_ARRAY_STORE_END
 
 /* Decodes an abstract socket name from the profile encoding. Every byte
  * stands for itself except "%XX"; a name is matched exactly, so a bare '*'
@@ -255,12 +257,12 @@ static int policy_compile_connect(struct policy *pol, const struct profile_list 
 
 int policy_compile(const struct profile *p, struct policy **ret)
 {
-        struct policy *pol = calloc(1, sizeof(*pol));
+        struct policy *pol = malloc(sizeof(*pol));
         int r = 0;
 
         if (!pol)
                 return -ENOMEM;
-        pol->restricts_reads = p->restricts_reads;
+        *pol = (struct policy){ .restricts_reads = p->restricts_reads };
         for (size_t c = 0; c < ARRAY_SIZE(pol->paths) && r >= 0; c++)
                 r = policy_compile_paths(&pol->paths[c], &p->lists[c]);
         if (r >= 0)

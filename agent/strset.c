@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* Open addressing with linear probing. There is no removal, so a slot is
  * either empty (key == NULL) or holds a key for the set's whole life and no
  * tombstones are needed. The capacity is a power of two and the load factor
@@ -106,6 +108,7 @@ static int strset_grow(struct strset *set)
         return 0;
 }
 
+ANALYZER_ARRAY_STORE_BEGIN
 int strset_add(struct strset *set, const char *key, void *value)
 {
         uint64_t hash = strset_hash(key);
@@ -132,6 +135,7 @@ int strset_add(struct strset *set, const char *key, void *value)
         set->n++;
         return 1;
 }
+ANALYZER_ARRAY_STORE_END
 
 bool strset_find(const struct strset *set, const char *key, void **ret_value)
 {

@@ -1,0 +1,472 @@
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "decide.h"
+#include "encode.h"
+#include "netrule.h"
+#include "notify.h"
+#include "path.h"
+#include "procmem.h"
+#include "resolve.h"
+#include "syscalls.h"
+#include "target.h"
+#include "util.h"
+
+#ifndef OPEN_HOW_SIZE_VER0
+#define OPEN_HOW_SIZE_VER0 24   /* Linux 5.6 */
+#endif
+
+_Static_assert(SYSCALLS_FOLLOW == PATHRES_FOLLOW && SYSCALLS_CREATE == PATHRES_CREATE,
+               "syscalls.h and resolve.h must agree on resolution flags");
+
+/* What one held call touches, copied out of the target once. */
+struct held {
+        int notify_fd;
+        uint64_t id;
+        pid_t tid;
+        struct syscalls_call call;
+        char raw[2][PATH_MAX_BYTES + 1];        /* path operands as the target wrote them */
+        char *path[2];                          /* resolved, container view (malloc) */
+        const char *unnamed[2];                 /* why an operand has no usable name */
+        struct policy_endpoint ep;              /* connect */
+        char *ep_path;                          /* owns ep.path for unix sockets */
+        bool ep_unnamed;
+        char addr_text[160];                    /* connect target for events */
+};
+
+/* True if the held call went away (target killed, call interrupted): the
+ * pid may since name another process, so nothing read is trusted. */
+static bool held_gone(const struct held *h)
+{
+        return notify_id_valid(h->notify_fd, h->id) < 0;
+}
+
+static void held_release(struct held *h)
+{
+        free(h->path[0]);
+        free(h->path[1]);
+        free(h->ep_path);
+}
+
+/* The kernel's own answer for a path that cannot be reached: the call would
+ * fail with it anyway, so answering it ourselves is exact and race-free. */
+static bool supervisor_kernel_would_fail(int error)
+{
+        switch (error) {
+        case ENOENT:
+        case ENOTDIR:
+        case ELOOP:
+        case ENAMETOOLONG:
+        case EBADF:
+        case EFAULT:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* Copies the path operands. Returns 0, or a positive errno to answer the
+ * call with (the kernel would fail it the same way), or -errno when the
+ * target's memory cannot be read at all. */
+static int supervisor_copy_paths(int memfd, struct held *h)
+{
+        for (unsigned i = 0; i < h->call.n_operands; i++) {
+                int r = procmem_read_string(memfd, h->call.op[i].path_addr, h->raw[i],
+                                            sizeof(h->raw[i]));
+
+                if (r == -ENAMETOOLONG || r == -EFAULT)
+                        return -r;
+                if (r < 0)
+                        return r;
+                if (r == 0 && !h->call.op[i].empty_path)
+                        return ENOENT;
+        }
+        return 0;
+}
+
+/* openat2 keeps its flags in memory: read struct open_how (at least the
+ * version-0 size, as the kernel insists). */
+static int supervisor_copy_open_how(int memfd, struct held *h)
+{
+        struct open_how how = { 0 };
+        size_t size = h->call.how_size;
+        int r;
+
+        if (size < OPEN_HOW_SIZE_VER0)
+                return EINVAL;
+        r = procmem_read(memfd, h->call.how_addr, &how,
+                         size < sizeof(how) ? size : sizeof(how));
+        if (r == -EFAULT)
+                return EFAULT;
+        if (r < 0)
+                return r;
+        syscalls_set_open_flags(&h->call, how.flags);
+        return 0;
+}
+
+static int supervisor_copy_sockaddr(int memfd, struct held *h, struct sockaddr_storage *ss)
+{
+        size_t len = h->call.sockaddr_len;
+        int r;
+
+        if (len > sizeof(*ss))
+                return EINVAL;
+        if (len < sizeof(sa_family_t))
+                return EINVAL;
+        memset(ss, 0, sizeof(*ss));
+        r = procmem_read(memfd, h->call.sockaddr_addr, ss, len);
+        if (r == -EFAULT)
+                return EFAULT;
+        return r;
+}
+
+/* Resolves operand i to the path the target reaches. A path that has no
+ * name in the target's root (a pipe behind /dev/stdout, a deleted file) is
+ * judged by its lexical path, except for exec: the program to run must be a
+ * file the profile names. Returns 0, a positive errno to answer with, or
+ * -ESRCH when the target is gone. */
+static int supervisor_resolve(struct held *h, unsigned i)
+{
+        const struct syscalls_operand *op = &h->call.op[i];
+        const char *raw = h->raw[i];
+        int r;
+
+        if (raw[0] == '\0' && op->empty_path) {
+                /* AT_EMPTY_PATH: the operand is dirfd's file itself (or the
+                 * cwd for AT_FDCWD). */
+                if (op->dirfd == AT_FDCWD)
+                        r = resolve_path(h->tid, AT_FDCWD, ".", op->resflags, &h->path[i]);
+                else
+                        r = resolve_fd(h->tid, op->dirfd, &h->path[i]);
+        } else {
+                r = resolve_path(h->tid, op->dirfd, raw, op->resflags, &h->path[i]);
+        }
+        if (r == 0)
+                return 0;
+        if (r == -ESRCH)
+                return r;
+        if (supervisor_kernel_would_fail(-r))
+                return -r;
+        if (op->cls != PROFILE_EXEC && raw[0] != '\0' &&
+            resolve_lexical(h->tid, op->dirfd, raw, &h->path[i]) == 0)
+                return 0;
+        h->unnamed[i] = op->cls == PROFILE_EXEC ? "program has no path in the target's root"
+                                                : "path not resolvable in the target's root";
+        return 0;
+}
+
+static void supervisor_map_v4(struct policy_endpoint *ep)
+{
+        static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+        if (ep->family == AF_INET6 && memcmp(ep->addr, mapped, sizeof(mapped)) == 0) {
+                memmove(ep->addr, ep->addr + 12, 4);
+                memset(ep->addr + 4, 0, 12);
+                ep->family = AF_INET;
+        }
+}
+
+/* Names the destination of a connect. Returns 0 (ep filled or ep_unnamed
+ * set), 1 when the call is not one driftlock decides (another address
+ * family, AF_UNSPEC), a positive errno to answer with, or -ESRCH. */
+static int supervisor_resolve_connect(struct held *h, const struct sockaddr_storage *ss)
+{
+        struct policy_endpoint *ep = &h->ep;
+        size_t len = h->call.sockaddr_len;
+
+        memset(ep, 0, sizeof(*ep));
+        switch (ss->ss_family) {
+        case AF_INET:
+        case AF_INET6: {
+                cleanup_close int sock = -1;
+                int proto;
+                socklen_t plen = sizeof(proto);
+
+                if (ss->ss_family == AF_INET) {
+                        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+                        if (len < sizeof(*sin))
+                                return EINVAL;
+                        memcpy(ep->addr, &sin->sin_addr, 4);
+                        ep->port = ntohs(sin->sin_port);
+                } else {
+                        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+                        if (len < sizeof(*sin6))
+                                return EINVAL;
+                        memcpy(ep->addr, &sin6->sin6_addr, 16);
+                        ep->port = ntohs(sin6->sin6_port);
+                }
+                ep->family = ss->ss_family;
+                supervisor_map_v4(ep);
+
+                sock = target_getfd(h->tid, h->call.sockfd);
+                if (sock == -ESRCH)
+                        return sock;
+                if (sock < 0)
+                        return sock == -EBADF ? EBADF : -sock;
+                if (getsockopt(sock, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) < 0)
+                        return ENOTSOCK;
+                if (proto == IPPROTO_TCP)
+                        ep->proto = NETRULE_TCP;
+                else if (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE)
+                        ep->proto = NETRULE_UDP;
+                else
+                        h->ep_unnamed = true;
+                return 0;
+        }
+        case AF_UNIX: {
+                const struct sockaddr_un *sun = (const struct sockaddr_un *)ss;
+                size_t n = len - offsetof(struct sockaddr_un, sun_path);
+                char name[sizeof(sun->sun_path) + 1];
+                int r;
+
+                ep->proto = NETRULE_UNIX;
+                if (len <= offsetof(struct sockaddr_un, sun_path))
+                        return EINVAL;
+                if (sun->sun_path[0] == '\0') {
+                        char *copy = malloc(n);
+
+                        if (!copy)
+                                return ENOMEM;
+                        memcpy(copy, sun->sun_path + 1, n - 1);
+                        ep->path = h->ep_path = copy;
+                        ep->path_len = n - 1;
+                        ep->abstract = true;
+                        return 0;
+                }
+                memcpy(name, sun->sun_path, n);
+                name[n] = '\0';
+                h->call.op[0] = (struct syscalls_operand){
+                        .cls = PROFILE_WRITE, .dirfd = AT_FDCWD, .resflags = PATHRES_FOLLOW,
+                };
+                memcpy(h->raw[0], name, strlen(name) + 1);
+                r = supervisor_resolve(h, 0);
+                if (r != 0)
+                        return r;
+                if (h->unnamed[0] || !h->path[0]) {
+                        h->ep_unnamed = true;
+                        return 0;
+                }
+                ep->path = h->ep_path = TAKE_PTR(h->path[0]);
+                ep->path_len = strlen(ep->path);
+                return 0;
+        }
+        default:
+                return 1;
+        }
+}
+
+static void supervisor_format_addr(struct held *h)
+{
+        struct netrule rule = { 0 };
+        struct strbuf sb = STRBUF_INIT;
+        const struct policy_endpoint *ep = &h->ep;
+
+        h->addr_text[0] = '\0';
+        if (h->ep_unnamed) {
+                snprintf(h->addr_text, sizeof(h->addr_text), "unsupported socket");
+                return;
+        }
+        if (ep->proto == NETRULE_UNIX) {
+                if (strbuf_puts(&sb, ep->abstract ? "unix @" : "unix ") == 0 &&
+                    encode_append(&sb, ep->path, ep->path_len) == 0)
+                        snprintf(h->addr_text, sizeof(h->addr_text), "%s", sb.data);
+                strbuf_release(&sb);
+                return;
+        }
+        rule.proto = ep->proto;
+        rule.family = ep->family;
+        memcpy(rule.addr, ep->addr, sizeof(rule.addr));
+        rule.prefix = ep->family == AF_INET ? 32 : 128;
+        rule.port = ep->port;
+        if (netrule_format(&rule, &sb) == 0)
+                snprintf(h->addr_text, sizeof(h->addr_text), "%s", sb.data);
+        strbuf_release(&sb);
+}
+
+static void supervisor_emit(struct session *s, const struct held *h,
+                            const struct decide_result *d, enum profile_class cls,
+                            const char *path, const char *addr)
+{
+        struct target_info info;
+        struct event ev = { 0 };
+
+        clock_gettime(CLOCK_REALTIME, &ev.time);
+        ev.class = profile_class_name(cls);
+        ev.syscall = h->call.name;
+        ev.verdict = d->verdict;
+        ev.error = d->action == DECIDE_REFUSE ? d->error : 0;
+        if (path) {
+                ev.path = path;
+                ev.path_len = strlen(path);
+        }
+        ev.addr = addr;
+        ev.pid = h->tid;
+        ev.uid = -1;
+        if (target_info(h->tid, &info) == 0) {
+                ev.pid = info.tgid > 0 ? info.tgid : h->tid;
+                ev.uid = info.uid;
+                ev.comm = info.comm[0] ? info.comm : NULL;
+                if (info.exe[0]) {
+                        ev.exe = info.exe;
+                        ev.exe_len = strlen(info.exe);
+                }
+        }
+        ev.reason = d->pv.reason;
+        ev.rule = d->pv.rule;
+        session_emit(s, &ev);
+}
+
+/* Learns and reports one decided operand. */
+static void supervisor_account(struct session *s, const struct held *h,
+                               struct decide_result *d, enum profile_class cls,
+                               const char *path)
+{
+        int fresh = 0;
+
+        if (d->record) {
+                fresh = path ? learn_observe_path(s->learn, cls, path)
+                             : learn_observe_connect(s->learn, &h->ep);
+                /* Report a learned entry once, not on every repetition. */
+                if (fresh <= 0)
+                        d->verdict = NULL;
+                if (fresh > 0 && d->verdict)
+                        s->counts.learned++;
+        }
+        if (d->action == DECIDE_REFUSE)
+                s->counts.denied++;
+        else if (d->verdict && !strcmp(d->verdict, "alert"))
+                s->counts.alerted++;
+        else
+                s->counts.allowed++;
+        if (d->verdict)
+                supervisor_emit(s, h, d, cls, path, path ? NULL : h->addr_text);
+}
+
+/* Decides a call whose arguments were copied. Returns the errno to answer
+ * with, 0 to let it continue, or -ESRCH when the target vanished. */
+static int supervisor_decide(struct session *s, struct held *h, int memfd)
+{
+        struct decide_result total = { .action = DECIDE_CONTINUE };
+        struct decide_result d;
+        int r;
+
+        if (h->call.kind == SYSCALLS_CONNECT) {
+                struct sockaddr_storage ss;
+
+                r = supervisor_copy_sockaddr(memfd, h, &ss);
+                if (r != 0)
+                        return r;
+                if (held_gone(h))
+                        return -ESRCH;
+                r = supervisor_resolve_connect(h, &ss);
+                if (r != 0)
+                        return r == 1 ? 0 : r;
+                supervisor_format_addr(h);
+                if (h->ep_unnamed)
+                        decide_unnamed(s->mode, "protocol not expressible in a profile",
+                                       s->refuse_errno, &d);
+                else
+                        decide_connect(s->mode, s->policy, &h->ep, s->refuse_errno, &d);
+                supervisor_account(s, h, &d, PROFILE_CONNECT, NULL);
+                return d.action == DECIDE_REFUSE ? d.error : 0;
+        }
+
+        if (h->call.kind == SYSCALLS_OPENAT2) {
+                r = supervisor_copy_open_how(memfd, h);
+                if (r != 0)
+                        return r;
+        }
+        r = supervisor_copy_paths(memfd, h);
+        if (r != 0)
+                return r;
+        if (held_gone(h))
+                return -ESRCH;
+        /* Reads are filtered in the kernel unless the session holds them;
+         * a read-only open that reaches us anyway (openat2, whose flags BPF
+         * cannot see) is let through when reads are unrestricted. */
+        if (h->call.op[0].cls == PROFILE_READ && !s->notify_reads &&
+            !policy_restricts_reads(s->policy))
+                return 0;
+
+        for (unsigned i = 0; i < h->call.n_operands; i++) {
+                enum profile_class cls = h->call.op[i].cls;
+
+                r = supervisor_resolve(h, i);
+                if (r != 0)
+                        return r;
+                if (h->unnamed[i])
+                        decide_unnamed(s->mode, h->unnamed[i], s->refuse_errno, &d);
+                else
+                        decide_path(s->mode, s->policy, cls, h->path[i], s->refuse_errno, &d);
+                supervisor_account(s, h, &d, cls, h->path[i] ? h->path[i] : h->raw[i]);
+                decide_combine(&total, &d);
+        }
+        return total.action == DECIDE_REFUSE ? total.error : 0;
+}
+
+int supervisor_handle(struct session *s, int notify_fd, struct seccomp_notif *req)
+{
+        cleanup_close int memfd = -1;
+        struct held *h;
+        int r;
+
+        r = notify_recv(notify_fd, req);
+        if (r == -ENOENT || r == -EINTR || r == -EAGAIN)
+                return 0;
+        if (r < 0)
+                return r;
+        s->counts.held++;
+
+        /* About 8 KiB of path buffers: on the heap, the loop may run on a
+         * small stack. */
+        h = calloc(1, sizeof(*h));
+        if (!h) {
+                notify_respond_errno(notify_fd, req->id, ENOMEM);
+                return 0;
+        }
+        h->notify_fd = notify_fd;
+        h->id = req->id;
+        h->tid = (pid_t)req->pid;
+
+        if (syscalls_decode(&req->data, &h->call) < 0) {
+                /* The filter holds only calls we decode; anything else is a
+                 * filter/table mismatch and must not pass unexamined. */
+                r = ENOSYS;
+        } else {
+                memfd = procmem_open(h->tid);
+                if (memfd < 0)
+                        r = memfd;
+                else if (held_gone(h))
+                        r = -ESRCH;
+                else
+                        r = supervisor_decide(s, h, memfd);
+        }
+
+        /* Every call still held gets an answer, whatever went wrong: a
+         * call left unanswered would hang its thread. */
+        if (r < 0 && held_gone(h)) {
+                s->counts.gone++;
+                r = 0;
+        } else if (r < 0) {
+                /* Our own failure (memory, /proc): refuse rather than guess. */
+                r = notify_respond_errno(notify_fd, h->id, -r);
+        } else if (r > 0) {
+                r = notify_respond_errno(notify_fd, h->id, r);
+        } else {
+                r = notify_respond_continue(notify_fd, h->id);
+        }
+        held_release(h);
+        free(h);
+        return r == -ENOENT ? 0 : r < 0 ? r : 0;
+}

@@ -1,0 +1,69 @@
+/* A session: one supervised process tree (`driftlock run`) or container
+ * (driftlockd), with its profile, compiled policy, mode, learned
+ * observations, counters and event sink. The supervisor decides every held
+ * call of the session against it. Not thread-safe: one loop owns it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "learn.h"
+#include "policy.h"
+#include "profile.h"
+
+struct session_counts {
+        uint64_t held;          /* notifications received */
+        uint64_t allowed;       /* calls let through by a rule (or unrestricted) */
+        uint64_t denied;        /* refused in enforce mode */
+        uint64_t alerted;       /* monitor mode: enforce would have refused */
+        uint64_t learned;       /* new observations in learn mode */
+        uint64_t gone;          /* calls whose process vanished while held */
+        uint64_t events_lost;   /* events that could not be written */
+};
+
+struct session_options {
+        const char *container;  /* container id, NULL for a local process tree */
+        const char *profile_name; /* shown in events; NULL: the profile path */
+        const char *profile_path; /* where the profile lives (may not exist yet) */
+        enum profile_mode mode;   /* never PROFILE_MODE_UNSET */
+        int refuse_errno;         /* EPERM or EACCES */
+        int events_fd;            /* where event lines go (not owned) */
+        bool learn_reads;         /* learn mode: also record reads ([read] section) */
+};
+
+struct session {
+        char *container;
+        char *profile_name;
+        char *profile_path;
+        char *image;
+        enum profile_mode mode;
+        int refuse_errno;
+        int events_fd;
+        struct profile *profile;        /* as loaded (empty if the file did not exist) */
+        struct policy *policy;          /* compiled from profile */
+        struct learn *learn;            /* observations of this session */
+        bool notify_reads;              /* reads are held (restricted or learned) */
+        struct session_counts counts;
+};
+
+/* Creates a session with the profile read from opts->profile_path (a
+ * missing file gives an empty profile). Problems in the file are reported
+ * through diag (as profile_load) and make this fail with -EINVAL.
+ * Returns 0 and the session in *ret, or -errno. */
+int session_new(const struct session_options *opts, profile_diag_fn diag, void *ctx,
+                struct session **ret);
+
+/* Frees a session; accepts NULL; returns NULL. */
+struct session *session_free(struct session *s);
+
+/* Fills the session's identity (container, profile, image, mode) into ev,
+ * formats it and writes the line with one write(2). A failed write is
+ * counted in counts.events_lost, never fatal. */
+void session_emit(struct session *s, struct event *ev);
+
+/* Merges what was learned into the profile file: reads the file as it is
+ * now (another session may have written it), adds the observations, writes
+ * it back atomically, all under an exclusive lock on the directory.
+ * Returns 0 or -errno (problems in the file: -EINVAL through diag). */
+int session_save_learned(struct session *s, profile_diag_fn diag, void *ctx);
