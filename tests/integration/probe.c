@@ -1,0 +1,185 @@
+/* A probe for the integration tests: performs exactly one kind of action
+ * and reports the outcome, so that shell tests can assert what a supervised
+ * process saw.
+ *
+ *   probe execveat-memfd FILE       copy FILE into a memfd, execveat(AT_EMPTY_PATH) it
+ *   probe execveat-dir DIR NAME     execveat(open(DIR), NAME)
+ *   probe connect tcp|udp ADDR PORT connect(); prints "connected" or the errno name
+ *   probe connect-unix PATH         connect() to a unix stream socket
+ *   probe listen tcp ADDR PORT SECS accept (and close) connections for SECS seconds
+ *   probe listen-unix PATH SECS     the same on a unix socket
+ *   probe open PATH FLAGS           FLAGS: r, w, wc (O_CREAT), wct (O_TRUNC too)
+ *
+ * Exit status: 0 when the action succeeded, 1 with "errno NAME" on stdout
+ * when it failed, 2 for usage errors. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int fail(void)
+{
+        printf("errno %s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+        return 1;
+}
+
+static int probe_execveat(int dirfd, const char *name, int flags)
+{
+        static char name_arg[] = "probe-child";
+        char *argv[] = { name_arg, NULL };
+
+        syscall(SYS_execveat, dirfd, name, argv, environ, flags);
+        return fail();
+}
+
+static int probe_memfd(const char *file)
+{
+        int in = open(file, O_RDONLY | O_CLOEXEC);
+        int fd = memfd_create("probe", MFD_CLOEXEC);
+        char buf[65536];
+        ssize_t n;
+
+        if (in < 0 || fd < 0)
+                return fail();
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+                if (write(fd, buf, (size_t)n) != n)
+                        return fail();
+        return probe_execveat(fd, "", AT_EMPTY_PATH);
+}
+
+static int probe_inet_addr(const char *proto, const char *addr, const char *port,
+                           struct sockaddr_storage *ss, socklen_t *len, int *type)
+{
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+        memset(ss, 0, sizeof(*ss));
+        *type = !strcmp(proto, "udp") ? SOCK_DGRAM : SOCK_STREAM;
+        if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+                sin->sin_family = AF_INET;
+                sin->sin_port = htons((uint16_t)atoi(port));
+                *len = sizeof(*sin);
+                return 0;
+        }
+        if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+                sin6->sin6_family = AF_INET6;
+                sin6->sin6_port = htons((uint16_t)atoi(port));
+                *len = sizeof(*sin6);
+                return 0;
+        }
+        fprintf(stderr, "probe: bad address %s\n", addr);
+        return -1;
+}
+
+static int probe_unix_addr(const char *path, struct sockaddr_un *sun)
+{
+        memset(sun, 0, sizeof(*sun));
+        sun->sun_family = AF_UNIX;
+        if (strlen(path) >= sizeof(sun->sun_path))
+                return -1;
+        strcpy(sun->sun_path, path);
+        return 0;
+}
+
+static int probe_listen_loop(int fd, int secs)
+{
+        time_t end = time(NULL) + secs;
+
+        if (listen(fd, 64) < 0)
+                return fail();
+        printf("listening\n");
+        fflush(stdout);
+        while (time(NULL) < end) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+
+                if (poll(&p, 1, 200) > 0) {
+                        int c = accept(fd, NULL, NULL);
+
+                        if (c >= 0)
+                                close(c);
+                }
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        struct sockaddr_storage ss;
+        struct sockaddr_un sun;
+        socklen_t len;
+        int type, fd, one = 1;
+
+        if (argc == 3 && !strcmp(argv[1], "execveat-memfd"))
+                return probe_memfd(argv[2]);
+        if (argc == 4 && !strcmp(argv[1], "execveat-dir")) {
+                int dirfd = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+                return dirfd < 0 ? fail() : probe_execveat(dirfd, argv[3], 0);
+        }
+        if (argc == 5 && !strcmp(argv[1], "connect")) {
+                if (probe_inet_addr(argv[2], argv[3], argv[4], &ss, &len, &type) < 0)
+                        return 2;
+                fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+                if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0)
+                        return fail();
+                printf("connected\n");
+                return 0;
+        }
+        if (argc == 3 && !strcmp(argv[1], "connect-unix")) {
+                if (probe_unix_addr(argv[2], &sun) < 0)
+                        return 2;
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+                        return fail();
+                printf("connected\n");
+                return 0;
+        }
+        if (argc == 6 && !strcmp(argv[1], "listen")) {
+                if (probe_inet_addr(argv[2], argv[3], argv[4], &ss, &len, &type) < 0)
+                        return 2;
+                fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return fail();
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+                if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+                        return fail();
+                return probe_listen_loop(fd, atoi(argv[5]));
+        }
+        if (argc == 4 && !strcmp(argv[1], "listen-unix")) {
+                if (probe_unix_addr(argv[2], &sun) < 0)
+                        return 2;
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+                        return fail();
+                return probe_listen_loop(fd, atoi(argv[3]));
+        }
+        if (argc == 4 && !strcmp(argv[1], "open")) {
+                int flags = O_RDONLY;
+
+                if (!strcmp(argv[3], "w"))
+                        flags = O_WRONLY;
+                else if (!strcmp(argv[3], "wc"))
+                        flags = O_WRONLY | O_CREAT;
+                else if (!strcmp(argv[3], "wct"))
+                        flags = O_WRONLY | O_CREAT | O_TRUNC;
+                fd = open(argv[2], flags | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        return fail();
+                printf("opened\n");
+                return 0;
+        }
+        fprintf(stderr, "usage: see the comment at the top of tests/integration/probe.c\n");
+        return 2;
+}

@@ -1,0 +1,132 @@
+#!/bin/bash
+# driftlock run end to end, with real seccomp: learn a workload, enforce it
+# with zero denials, then each kind of drift is refused (with an event and
+# without its side effect) in enforce mode and reported in monitor mode.
+. "$(dirname "$0")/../lib.sh"
+need_root
+
+W=$T_DIR/w                      # the workload's world
+PROF=$T_DIR/app.ini
+EV=$T_DIR/events.json
+mkdir -p "$W/sub"
+P1=$(free_port); P2=$(free_port)
+while [ "$P2" = "$P1" ]; do P2=$(free_port); done
+
+"$PROBE" listen tcp 127.0.0.1 "$P1" 120 >/dev/null & at_exit "kill $!"
+"$PROBE" listen tcp 127.0.0.1 "$P2" 120 >/dev/null & at_exit "kill $!"
+for _ in $(seq 50); do
+        "$PROBE" connect tcp 127.0.0.1 "$P1" >/dev/null && "$PROBE" connect tcp 127.0.0.1 "$P2" >/dev/null && break
+        sleep 0.1
+done
+
+cat >"$W/app.sh" <<APP
+#!/bin/sh
+set -e
+rm -rf "$W/out"
+mkdir -p "$W/out"
+echo hello >"$W/out/a.txt"
+cat "$W/out/a.txt" >/dev/null
+ls "$W" >"$W/out/listing.txt"
+mv "$W/out/listing.txt" "$W/out/listing.old"
+ln -f "$W/out/a.txt" "$W/out/a.link"
+"$PROBE" connect tcp 127.0.0.1 $P1 >/dev/null
+/bin/sh -c true
+APP
+chmod +x "$W/app.sh"
+
+# --- learn, twice: the same file both times --------------------------------
+"$DL" run --mode learn -p "$PROF" --events "$T_DIR/learn.json" -- /bin/sh "$W/app.sh"
+check "learn run exits 0" [ $? -eq 0 ]
+check "learn wrote the profile" [ -s "$PROF" ]
+"$DL" profile lint "$PROF"
+check "learned profile lints clean" [ $? -eq 0 ]
+"$DL" run --mode learn -p "$T_DIR/again.ini" --events /dev/null -- /bin/sh "$W/app.sh"
+check "second learn run is byte-identical" cmp -s "$PROF" "$T_DIR/again.ini"
+prof=$(cat "$PROF")
+assert_contains "exec of the shell learned" "$prof" "allow = /usr/bin/dash"
+assert_contains "write learned" "$prof" "/out/a.txt"
+assert_contains "connect learned" "$prof" "allow = tcp 127.0.0.1 $P1"
+check "learn events say learn" grep -q '"verdict":"learn"' "$T_DIR/learn.json"
+
+# --- enforce: the workload runs with zero denials -----------------------------
+"$DL" run --mode enforce -p "$PROF" --events "$EV" -- /bin/sh "$W/app.sh"
+check "enforce run of the workload exits 0" [ $? -eq 0 ]
+assert_eq "zero denials for the learned workload" "$(count_lines "$EV" '"verdict":"deny"')" 0
+
+# --- enforce: drift is refused ------------------------------------------------
+cp /usr/bin/true "$W/copy"
+ln -s "$W/copy" "$W/link"
+enforce() { : >"$EV"; "$DL" run --mode enforce -p "$PROF" --events "$EV" -- "$@"; }
+denied() {  # denied WHAT CLASS PATH-OR-ADDR-SUBSTRING
+        local n; n=$(count_lines "$EV" '"verdict":"deny"' "\"class\":\"$2\"" "$3")
+        if [ "$n" -ge 1 ]; then pass "$1: deny event"; else
+                fail "$1: no deny event for $3"; sed 's/^/    /' "$EV" >&2; fi
+}
+
+enforce "$W/copy"; check "copied binary: refused" [ $? -ne 0 ]
+denied "copied binary" exec "\"path\":\"$W/copy\""
+enforce "$W/link"; check "via symlink: refused" [ $? -ne 0 ]
+denied "via symlink" exec "\"path\":\"$W/copy\""
+enforce "$W/sub/../copy"; check "via dir/../: refused" [ $? -ne 0 ]
+denied "via dir/../" exec "\"path\":\"$W/copy\""
+enforce /bin/sh -c "cd '$W' && ./copy"; check "relative after cd: refused" [ $? -ne 0 ]
+denied "relative after cd" exec "\"path\":\"$W/copy\""
+out=$(enforce "$PROBE" execveat-dir "$W" copy)
+assert_eq "execveat with a dirfd: EPERM" "$out" "errno EPERM"
+denied "execveat with a dirfd" exec "\"path\":\"$W/copy\""
+out=$(enforce "$PROBE" execveat-memfd /usr/bin/true)
+assert_eq "memfd + execveat(AT_EMPTY_PATH): EPERM" "$out" "errno EPERM"
+denied "memfd exec" exec '"syscall":"execveat"'
+
+enforce /bin/sh -c "echo x >'$W/forbidden.txt'"; check "write outside the allowlist: refused" [ $? -ne 0 ]
+check "no file was created" [ ! -e "$W/forbidden.txt" ]
+denied "write outside" write "\"path\":\"$W/forbidden.txt\""
+enforce /bin/mv "$W/out/a.txt" "$W/moved.txt"; check "rename out of the allowlist: refused" [ $? -ne 0 ]
+check "rename had no effect" [ -e "$W/out/a.txt" ] && check "nothing moved" [ ! -e "$W/moved.txt" ]
+denied "rename" write "\"path\":\"$W/moved.txt\""
+enforce /bin/ln "$W/out/a.txt" "$W/hardlink"; check "link outside the allowlist: refused" [ $? -ne 0 ]
+check "no link was made" [ ! -e "$W/hardlink" ]
+denied "link" write "\"path\":\"$W/hardlink\""
+
+out=$(enforce "$PROBE" connect tcp 127.0.0.1 "$P2")
+assert_eq "connect to an unlisted loopback port: EPERM" "$out" "errno EPERM"
+denied "connect" connect "\"addr\":\"tcp 127.0.0.1 $P2\""
+out=$(enforce "$PROBE" connect tcp 127.0.0.1 "$P1")
+assert_eq "the learned port still works" "$out" "connected"
+
+# --errno EACCES
+: >"$EV"
+out=$("$DL" run --mode enforce --errno EACCES -p "$PROF" --events "$EV" -- "$PROBE" connect tcp 127.0.0.1 "$P2")
+assert_eq "--errno EACCES" "$out" "errno EACCES"
+
+# --- monitor: everything happens, each is reported -------------------------------
+monitor() { "$DL" run --mode monitor -p "$PROF" --events "$EV" -- "$@"; }
+: >"$EV"
+monitor "$W/copy"; check "monitor: copied binary runs" [ $? -eq 0 ]
+monitor /bin/sh -c "echo x >'$W/forbidden.txt'"
+check "monitor: write happens" [ -e "$W/forbidden.txt" ]
+out=$(monitor "$PROBE" connect tcp 127.0.0.1 "$P2")
+assert_eq "monitor: connect happens" "$out" "connected"
+monitor "$PROBE" execveat-memfd /usr/bin/true >/dev/null
+check "monitor: memfd exec runs" [ $? -eq 0 ]
+assert_eq "monitor: no denials" "$(count_lines "$EV" '"verdict":"deny"')" 0
+check "monitor: alert for the copied binary" [ "$(count_lines "$EV" '"verdict":"alert"' "\"path\":\"$W/copy\"")" -ge 1 ]
+check "monitor: alert for the write" [ "$(count_lines "$EV" '"verdict":"alert"' "$W/forbidden.txt")" -ge 1 ]
+check "monitor: alert for the connect" [ "$(count_lines "$EV" '"verdict":"alert"' "tcp 127.0.0.1 $P2")" -ge 1 ]
+check "monitor: alert for the memfd exec" [ "$(count_lines "$EV" '"verdict":"alert"' '"syscall":"execveat"')" -ge 1 ]
+
+# --- exit status and robustness ---------------------------------------------------
+"$DL" run --mode monitor -p "$PROF" --events /dev/null -- /bin/sh -c 'exit 7'
+assert_eq "exit status is CMD's" "$?" 7
+"$DL" run --mode monitor -p "$PROF" --events /dev/null -- /bin/sh -c 'kill -TERM $$'
+assert_eq "killed CMD gives 128+signal" "$?" 143
+"$DL" run --mode monitor -p "$PROF" --events /dev/null -- /nonexistent/cmd 2>/dev/null
+assert_eq "missing CMD gives 127" "$?" 127
+start=$(date +%s)
+"$DL" run --mode learn -p "$T_DIR/bg.ini" --events /dev/null --grace 1 -- /bin/sh -c 'sleep 300 & exit 0'
+assert_eq "background leftovers do not keep run alive" "$?" 0
+check "run returned within the grace time" [ $(( $(date +%s) - start )) -lt 30 ]
+"$DL" run --mode learn -p "$T_DIR/many.ini" --events /dev/null -- /bin/sh -c 'i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done'
+assert_eq "thousands of short-lived children" "$?" 0
+
+finish
