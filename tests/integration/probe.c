@@ -9,6 +9,10 @@
  *   probe listen tcp ADDR PORT SECS accept (and close) connections for SECS seconds
  *   probe listen-unix PATH SECS     the same on a unix socket
  *   probe open PATH FLAGS           FLAGS: r, w, wc (O_CREAT), wct (O_TRUNC too)
+ *   probe open-long                 open a path longer than PATH_MAX for writing
+ *   probe open-fault                open a path at an unmapped address for writing
+ *   probe threads N COUNT DIR       N threads each create COUNT files in DIR at once
+ *   probe spawn PROGRAM             vfork+exec and posix_spawn PROGRAM; both must succeed
  *
  * Exit status: 0 when the action succeeded, 1 with "errno NAME" on stdout
  * when it failed, 2 for usage errors. */
@@ -17,6 +21,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,6 +121,69 @@ static int probe_listen_loop(int fd, int secs)
         return 0;
 }
 
+struct probe_thread {
+        pthread_t thread;
+        int index, count, failures;
+        const char *dir;
+};
+
+static void *probe_thread_main(void *arg)
+{
+        struct probe_thread *t = arg;
+
+        for (int i = 0; i < t->count; i++) {
+                char path[4096];
+                int fd;
+
+                snprintf(path, sizeof(path), "%s/t%d-%d", t->dir, t->index, i);
+                fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        t->failures++;
+                else
+                        close(fd);
+        }
+        return NULL;
+}
+
+static int probe_threads(int n, int count, const char *dir)
+{
+        struct probe_thread t[64];
+        int failures = 0;
+
+        if (n < 1 || n > 64)
+                return 2;
+        for (int i = 0; i < n; i++) {
+                t[i] = (struct probe_thread){ .index = i, .count = count, .dir = dir };
+                if (pthread_create(&t[i].thread, NULL, probe_thread_main, &t[i]) != 0)
+                        return fail();
+        }
+        for (int i = 0; i < n; i++) {
+                pthread_join(t[i].thread, NULL);
+                failures += t[i].failures;
+        }
+        printf("failures %d\n", failures);
+        return failures ? 1 : 0;
+}
+
+static int probe_spawn(char *program)
+{
+        char *argv[] = { program, NULL };
+        int status;
+        pid_t pid = vfork();
+
+        if (pid == 0) {
+                execv(program, argv);
+                _exit(127);
+        }
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || status != 0)
+                return fail();
+        if (posix_spawn(&pid, program, NULL, NULL, argv, environ) != 0 ||
+            waitpid(pid, &status, 0) < 0 || status != 0)
+                return fail();
+        printf("spawned\n");
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         struct sockaddr_storage ss;
@@ -180,6 +250,22 @@ int main(int argc, char **argv)
                 printf("opened\n");
                 return 0;
         }
+        if (argc == 2 && !strcmp(argv[1], "open-long")) {
+                static char path[8192];
+
+                memset(path, 'a', sizeof(path) - 1);
+                path[0] = '/';
+                fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                return fd < 0 ? fail() : 0;
+        }
+        if (argc == 2 && !strcmp(argv[1], "open-fault")) {
+                fd = open((const char *)8, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                return fd < 0 ? fail() : 0;
+        }
+        if (argc == 5 && !strcmp(argv[1], "threads"))
+                return probe_threads(atoi(argv[2]), atoi(argv[3]), argv[4]);
+        if (argc == 3 && !strcmp(argv[1], "spawn"))
+                return probe_spawn(argv[2]);
         fprintf(stderr, "usage: see the comment at the top of tests/integration/probe.c\n");
         return 2;
 }
