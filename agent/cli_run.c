@@ -157,28 +157,6 @@ static int run_parse(int argc, char **argv, struct run_options *o)
         return -1;
 }
 
-/* The mode when none was asked for: learn a profile that does not exist
- * yet; otherwise what the profile says, else enforce (a reviewed profile is
- * meant to be enforced). */
-static int run_default_mode(const char *profile, enum profile_mode *mode)
-{
-        struct profile *p = NULL;
-        int r;
-
-        if (access(profile, F_OK) < 0) {
-                if (errno != ENOENT)
-                        return -errno;
-                *mode = PROFILE_MODE_LEARN;
-                return 0;
-        }
-        r = profile_load(profile, NULL, NULL, &p);
-        if (r < 0)
-                return r == -EINVAL ? 0 : r;    /* session_new reports the problems */
-        *mode = p->mode != PROFILE_MODE_UNSET ? p->mode : PROFILE_MODE_ENFORCE;
-        profile_free(p);
-        return 0;
-}
-
 static void run_diag(void *ctx, unsigned line, const char *msg)
 {
         fprintf(stderr, "%s:%u: %s\n", (const char *)ctx, line, msg);
@@ -386,6 +364,7 @@ static int run_loop(struct session *s, int notify_fd, int sigfd, struct run_stat
         cleanup_close int ep = epoll_create1(EPOLL_CLOEXEC);
         cleanup_free struct seccomp_notif *req = notify_alloc_req();
         struct epoll_event ev = { .events = EPOLLIN };
+        struct supervisor_fd sfd = { .fd = notify_fd };
         long deadline = -1;
         bool killed = false;
 
@@ -419,7 +398,7 @@ static int run_loop(struct session *s, int notify_fd, int sigfd, struct run_stat
                         if (events[i].data.fd == sigfd) {
                                 run_signal(sigfd, st);
                         } else if (events[i].events & EPOLLIN) {
-                                int r = supervisor_handle(s, notify_fd, req);
+                                int r = supervisor_handle(s, &sfd, req);
 
                                 if (r < 0)
                                         return r;
@@ -481,15 +460,11 @@ int cli_run(int argc, char **argv)
                 return r;
         assert(o.profile && o.argv && o.argv[0]);     /* run_parse's promise */
 
-        if (o.mode == PROFILE_MODE_UNSET) {
-                r = run_default_mode(o.profile, &o.mode);
-                if (r < 0) {
-                        cli_error("%s: %s", o.profile, strerror(-r));
-                        return RUN_EXIT_INTERNAL;
-                }
-        }
-        if (o.mode == PROFILE_MODE_UNSET)
-                o.mode = PROFILE_MODE_ENFORCE;
+        /* No mode asked for: learn a profile that does not exist yet;
+         * otherwise what the profile says, else enforce (a reviewed profile
+         * is meant to be enforced). */
+        if (o.mode == PROFILE_MODE_UNSET && access(o.profile, F_OK) < 0 && errno == ENOENT)
+                o.mode = PROFILE_MODE_LEARN;
         r = run_find_command(o.argv[0], &path);
         if (r < 0) {
                 cli_error("%s: %s", o.argv[0], r == -ENOENT ? "command not found" : strerror(-r));
@@ -503,6 +478,7 @@ int cli_run(int argc, char **argv)
 
         so.profile_path = o.profile;
         so.mode = o.mode;
+        so.default_mode = PROFILE_MODE_ENFORCE;
         so.refuse_errno = o.refuse_errno;
         so.events_fd = events_fd;
         so.learn_reads = o.learn_reads;
@@ -513,9 +489,9 @@ int cli_run(int argc, char **argv)
                 return RUN_EXIT_INTERNAL;
         }
         r = filter_build(&(struct filter_spec){
-                                 .mode = o.mode == PROFILE_MODE_ENFORCE ? FILTER_ENFORCE
-                                         : o.mode == PROFILE_MODE_MONITOR ? FILTER_MONITOR
-                                                                          : FILTER_LEARN,
+                                 .mode = s->mode == PROFILE_MODE_ENFORCE ? FILTER_ENFORCE
+                                         : s->mode == PROFILE_MODE_MONITOR ? FILTER_MONITOR
+                                                                           : FILTER_LEARN,
                                  .notify_reads = s->notify_reads,
                          },
                          &prog);
@@ -576,7 +552,7 @@ int cli_run(int argc, char **argv)
         }
         ret = run_exit_status(st.status);
 
-        if (o.mode == PROFILE_MODE_LEARN) {
+        if (s->mode == PROFILE_MODE_LEARN) {
                 r = session_save_learned(s, run_diag, o.profile);
                 if (r < 0) {
                         if (r != -EINVAL)

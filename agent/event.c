@@ -139,7 +139,7 @@ static int event_build(const struct event *ev, json_t *o)
                 r = event_set_raw(o, "path", ev->path, ev->path_len);
         if (r >= 0)
                 r = event_set_text(o, "addr", ev->addr);
-        if (r >= 0)
+        if (r >= 0 && ev->pid > 0)
                 r = event_set_int(o, "pid", ev->pid);
         if (r >= 0)
                 r = event_set_raw(o, "exe", ev->exe, ev->exe_len);

@@ -46,12 +46,20 @@ int session_new(const struct session_options *opts, profile_diag_fn diag, void *
         }
 
         r = session_load_profile(opts->profile_path, diag, ctx, &s->profile);
+        if (r == -EINVAL && opts->broken_profile_ok) {
+                s->profile = profile_new();
+                s->profile_broken = true;
+                r = s->profile ? 0 : -ENOMEM;
+        }
         if (r < 0)
                 goto fail;
+        if (s->mode == PROFILE_MODE_UNSET)
+                s->mode = s->profile->mode != PROFILE_MODE_UNSET ? s->profile->mode
+                                                                 : opts->default_mode;
         if (opts->mode == PROFILE_MODE_LEARN && opts->learn_reads)
                 s->profile->restricts_reads = true;
-        if (s->profile->image) {
-                s->image = strdup(s->profile->image);
+        if (opts->image || s->profile->image) {
+                s->image = strdup(opts->image ? opts->image : s->profile->image);
                 if (!s->image) {
                         r = -ENOMEM;
                         goto fail;
@@ -138,6 +146,8 @@ int session_save_learned(struct session *s, profile_diag_fn diag, void *ctx)
         struct profile *current = NULL;
         int r;
 
+        if (s->profile_broken)
+                return -EINVAL;
         lock = session_lock_dir(s->profile_path);
         if (lock < 0)
                 return lock;

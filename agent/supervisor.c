@@ -415,8 +415,9 @@ static int supervisor_decide(struct session *s, struct held *h, int memfd)
         return total.action == DECIDE_REFUSE ? total.error : 0;
 }
 
-int supervisor_handle(struct session *s, int notify_fd, struct seccomp_notif *req)
+int supervisor_handle(struct session *s, struct supervisor_fd *sfd, struct seccomp_notif *req)
 {
+        int notify_fd = sfd->fd;
         cleanup_close int memfd = -1;
         struct held *h;
         int r;
@@ -443,7 +444,10 @@ int supervisor_handle(struct session *s, int notify_fd, struct seccomp_notif *re
                 /* The filter holds only calls we decode; anything else is a
                  * filter/table mismatch and must not pass unexamined. */
                 r = ENOSYS;
+        } else if (!sfd->entrypoint_seen && h->call.kind != SYSCALLS_EXEC) {
+                r = 0;
         } else {
+                sfd->entrypoint_seen = true;
                 memfd = procmem_open(h->tid);
                 if (memfd < 0)
                         r = memfd;

@@ -42,7 +42,8 @@ struct event {
         size_t path_len;
         const char *addr;               /* formatted connect target ("tcp 127.0.0.1 8080",
                                            "unix /run/x"), NULL: omitted */
-        int pid;                        /* thread group id as seen by driftlock */
+        int pid;                        /* thread group id as seen by driftlock;
+                                           0: omitted (container lifecycle events) */
         const char *exe;                /* raw bytes, NULL: omitted */
         size_t exe_len;
         const char *comm;               /* raw bytes, at most 16, NUL-terminated if

@@ -26,7 +26,13 @@ struct session_options {
         const char *container;  /* container id, NULL for a local process tree */
         const char *profile_name; /* shown in events; NULL: the profile path */
         const char *profile_path; /* where the profile lives (may not exist yet) */
-        enum profile_mode mode;   /* never PROFILE_MODE_UNSET */
+        enum profile_mode mode;   /* UNSET: the profile's "mode =", else default_mode */
+        enum profile_mode default_mode;
+        const char *image;        /* the image as the runtime named it; NULL: the
+                                     profile's "image =" */
+        bool broken_profile_ok;   /* a profile with errors is reported through
+                                     diag and replaced by an empty one (the
+                                     agent must supervise whatever arrives) */
         int refuse_errno;         /* EPERM or EACCES */
         int events_fd;            /* where event lines go (not owned) */
         bool learn_reads;         /* learn mode: also record reads ([read] section) */
@@ -44,12 +50,15 @@ struct session {
         struct policy *policy;          /* compiled from profile */
         struct learn *learn;            /* observations of this session */
         bool notify_reads;              /* reads are held (restricted or learned) */
+        bool profile_broken;            /* the file had errors: an empty profile
+                                           is used and learning is not saved */
         struct session_counts counts;
 };
 
 /* Creates a session with the profile read from opts->profile_path (a
  * missing file gives an empty profile). Problems in the file are reported
- * through diag (as profile_load) and make this fail with -EINVAL.
+ * through diag (as profile_load) and make this fail with -EINVAL, unless
+ * opts->broken_profile_ok.
  * Returns 0 and the session in *ret, or -errno. */
 int session_new(const struct session_options *opts, profile_diag_fn diag, void *ctx,
                 struct session **ret);

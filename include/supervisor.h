@@ -8,11 +8,22 @@
 #pragma once
 
 #include <linux/seccomp.h>
+#include <stdbool.h>
 
 #include "session.h"
 
-/* Receives one notification from notify_fd (which must be readable) and
+/* One listener fd. Supervision starts at the first execve held on it (the
+ * container's entrypoint, or CMD of `driftlock run`): what an OCI runtime
+ * does under the filter before that (runc reopens its exec fifo through
+ * /proc/self/fd) is the runtime's work, not the image's behaviour, and is
+ * let through without being learned or judged. */
+struct supervisor_fd {
+        int fd;
+        bool entrypoint_seen;
+};
+
+/* Receives one notification from sfd->fd (which must be readable) and
  * answers it for session s. req is a buffer from notify_alloc_req.
  * Returns 0 when the call was answered or went away, or -errno when the fd
  * itself failed (the caller stops supervising it). */
-int supervisor_handle(struct session *s, int notify_fd, struct seccomp_notif *req);
+int supervisor_handle(struct session *s, struct supervisor_fd *sfd, struct seccomp_notif *req);

@@ -163,7 +163,7 @@ static void test_event_omission_rules(void **state)
                 { C_UID_0, "uid", true },
                 { C_RULE_NULL, "rule", false },
                 { C_RULE_SET, "rule", true },
-                { C_PID_0, "pid", true },
+                { C_PID_0, "pid", false },     /* lifecycle events: no process */
         };
 
         (void)state;
