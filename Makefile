@@ -48,7 +48,7 @@ CLI_SRCS  := $(wildcard agent/cli*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 LIBCORE   := $(BUILD)/libdriftlock-core.a
 
-PROGRAMS := $(BUILD)/driftlock
+PROGRAMS := $(BUILD)/driftlock $(BUILD)/driftlockd
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -74,6 +74,9 @@ $(LIBCORE): $(CORE_OBJS)
 $(BUILD)/driftlock: $(CLI_OBJS) $(LIBCORE)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -o $@
 
+$(BUILD)/driftlockd: $(BUILD)/agent/driftlockd_main.o $(LIBCORE)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -o $@
+
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -lcmocka -o $@
@@ -97,7 +100,7 @@ asan:
 	$(MAKE) BUILD=build/asan SANITIZE=address,undefined check
 
 # gcc's analyzer over every translation unit, then cppcheck over the tree.
-ANALYZE_SRCS := $(CORE_SRCS) $(CLI_SRCS)
+ANALYZE_SRCS := $(CORE_SRCS) $(CLI_SRCS) $(wildcard agent/*_main.c)
 analyze:
 	@status=0; for f in $(ANALYZE_SRCS); do \
 	  echo "  ANALYZE $$f"; \

@@ -1,0 +1,42 @@
+# Starting driftlockd for a test (sourced after tests/lib.sh): its own
+# sockets, profile directory and event file under $T_DIR, stopped at exit.
+#
+#   start_agent [EXTRA-OPTIONS...]     sets AGENT_PID; waits until it serves
+#   stop_agent                          SIGTERM and wait (saves learned profiles)
+
+DLD=$DRIFTLOCK_BUILD/driftlockd
+AG_LISTENER=$T_DIR/agent/listener.sock
+AG_CONTROL=$T_DIR/agent/control.sock
+AG_PROFILES=$T_DIR/agent/profiles
+AG_EVENTS=$T_DIR/agent/events.json
+AG_LOG=$T_DIR/agent/agent.log
+AGENT_PID=
+
+start_agent() {
+        mkdir -p "$T_DIR/agent"
+        "$DLD" --foreground --listener "$AG_LISTENER" --control "$AG_CONTROL" \
+                --profiles "$AG_PROFILES" --events "$AG_EVENTS" "$@" 2>>"$AG_LOG" &
+        AGENT_PID=$!
+        at_exit "kill $AGENT_PID 2>/dev/null; wait $AGENT_PID 2>/dev/null"
+        for _ in $(seq 100); do
+                [ -S "$AG_CONTROL" ] && "$DL" status --control "$AG_CONTROL" >/dev/null 2>&1 && return 0
+                kill -0 "$AGENT_PID" 2>/dev/null || break
+                sleep 0.05
+        done
+        fail "driftlockd did not start:"; sed 's/^/    /' "$AG_LOG" >&2
+        return 1
+}
+
+stop_agent() {
+        [ -n "$AGENT_PID" ] || return 0
+        kill "$AGENT_PID" 2>/dev/null
+        wait "$AGENT_PID" 2>/dev/null
+        AGENT_PID=
+}
+
+# agent_events CONTAINER VERDICT [SUBSTRING...]: how many events of the
+# container have this verdict (and contain every substring).
+agent_events() {
+        local id=$1 verdict=$2; shift 2
+        count_lines "$AG_EVENTS" "\"container\":\"$id\"" "\"verdict\":\"$verdict\"" "$@"
+}
