@@ -14,7 +14,7 @@
 #define DRIFTLOCK_VERSION "0.1.0"
 #endif
 
-#define CLI_TABLE_ENTRY(name, summary) { #name, summary, cli_##name },
+#define CLI_TABLE_ENTRY(name, word, summary) { word, summary, cli_##name },
 static const struct cli_command cli_commands[] = {
         CLI_COMMANDS(CLI_TABLE_ENTRY)
 };

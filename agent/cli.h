@@ -21,13 +21,18 @@
 #define CLI_EXIT_USAGE 2
 
 /* The commands: adding one is a line here and a file agent/cli_NAME.c that
- * defines int cli_NAME(int argc, char **argv). argv[0] is the command name;
- * the function returns the exit code. */
+ * defines int cli_NAME(int argc, char **argv). WORD is what the user types
+ * (a C name cannot contain '-'). argv[0] is the command word; the function
+ * returns the exit code. */
 #define CLI_COMMANDS(X) \
-        X(profile, "lint, show, merge, diff and check profiles") \
-        X(run, "run a command under supervision (learn, monitor, enforce)")
+        X(profile, "profile", "lint, show, merge, diff and check profiles") \
+        X(run, "run", "run a command under supervision (learn, monitor, enforce)") \
+        X(seccomp_profile, "seccomp-profile", "print the OCI seccomp JSON that attaches containers to the agent") \
+        X(status, "status", "list the containers the agent supervises") \
+        X(mode, "mode", "change a running container's mode") \
+        X(flush, "flush", "write learned profiles now")
 
-#define CLI_DECLARE_COMMAND(name, summary) int cli_##name(int argc, char **argv);
+#define CLI_DECLARE_COMMAND(name, word, summary) int cli_##name(int argc, char **argv);
 CLI_COMMANDS(CLI_DECLARE_COMMAND)
 #undef CLI_DECLARE_COMMAND
 
