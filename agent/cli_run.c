@@ -264,11 +264,15 @@ static int run_recv_fd(int sock)
  * safe here; nothing is returned, every path ends in exec or _exit. */
 static void __attribute__((noreturn))
 run_child(int sock, const struct sock_fprog *prog, const char *path, char **argv,
-          const sigset_t *oldmask)
+          const sigset_t *oldmask, const struct sigaction *old_sigpipe)
 {
         char ack;
         int fd;
 
+        /* CMD gets the signal state driftlock was started with: SIGPIPE was
+         * ignored only for the supervisor (a `find | head` under driftlock
+         * must still die of SIGPIPE). */
+        sigaction(SIGPIPE, old_sigpipe, NULL);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
         /* Without its supervisor every held call would fail with ENOSYS:
          * better to go down with it. */
@@ -453,6 +457,7 @@ int cli_run(int argc, char **argv)
         int sv[2] = { -1, -1 };
         struct run_state st = { 0 };
         sigset_t mask, oldmask;
+        struct sigaction old_sigpipe;
         int r, ret = RUN_EXIT_INTERNAL;
 
         r = run_parse(argc, argv, &o);
@@ -502,7 +507,7 @@ int cli_run(int argc, char **argv)
 
         /* Signals arrive through a signalfd; SIGPIPE must not kill the
          * supervisor when an events reader goes away. */
-        signal(SIGPIPE, SIG_IGN);
+        sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, &old_sigpipe);
         sigemptyset(&mask);
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP && sig != SIGSEGV && sig != SIGBUS &&
@@ -523,7 +528,7 @@ int cli_run(int argc, char **argv)
                 goto out;
         }
         if (st.child == 0)
-                run_child(sv[1], prog, path, o.argv, &oldmask);
+                run_child(sv[1], prog, path, o.argv, &oldmask, &old_sigpipe);
         close(sv[1]);
         sv[1] = -1;
 

@@ -120,6 +120,8 @@ check "monitor: alert for the memfd exec" [ "$(count_lines "$EV" '"verdict":"ale
 assert_eq "exit status is CMD's" "$?" 7
 "$DL" run --mode monitor -p "$PROF" --events /dev/null -- /bin/sh -c 'kill -TERM $$'
 assert_eq "killed CMD gives 128+signal" "$?" 143
+out=$("$DL" run --mode monitor -p "$PROF" --events /dev/null -- /bin/grep SigIgn /proc/self/status 2>/dev/null)
+assert_eq "CMD keeps the signal dispositions it was given (SIGPIPE)" "$out" "$(/bin/grep SigIgn /proc/self/status)"
 "$DL" run --mode monitor -p "$PROF" --events /dev/null -- /nonexistent/cmd 2>/dev/null
 assert_eq "missing CMD gives 127" "$?" 127
 start=$(date +%s)
