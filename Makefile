@@ -126,6 +126,7 @@ fuzz: $(FUZZ_BINS)
 
 bench: all
 	scripts/bench.sh
+	scripts/bench-fairness.sh
 
 demo: all
 	scripts/demo.sh
