@@ -10,12 +10,13 @@ AG_CONTROL=$T_DIR/agent/control.sock
 AG_PROFILES=$T_DIR/agent/profiles
 AG_EVENTS=$T_DIR/agent/events.json
 AG_LOG=$T_DIR/agent/agent.log
+AG_SHIM=$T_DIR/agent/shim
 AGENT_PID=
 
 start_agent() {
         mkdir -p "$T_DIR/agent"
         "$DLD" --foreground --listener "$AG_LISTENER" --control "$AG_CONTROL" \
-                --profiles "$AG_PROFILES" --events "$AG_EVENTS" "$@" 2>>"$AG_LOG" &
+                --profiles "$AG_PROFILES" --events "$AG_EVENTS" --shim-dir "$AG_SHIM" "$@" 2>>"$AG_LOG" &
         AGENT_PID=$!
         at_exit "kill $AGENT_PID 2>/dev/null; wait $AGENT_PID 2>/dev/null"
         for _ in $(seq 100); do

@@ -16,6 +16,10 @@ export TOP
 cd "$TOP" || exit 1
 
 passed=0 failed=0 skipped=0
+# Tests must keep to their own sockets and profiles: the host's agent
+# directories are checked before and after.
+host_state() { ls -la --time-style=+ /run/driftlock /etc/driftlock 2>&1; }
+host_before=$(host_state)
 failures=()
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/driftlock-check.XXXXXX")
 trap 'rm -rf "$log_dir"' EXIT
@@ -56,6 +60,12 @@ done
 for t in tests/cli/*.sh tests/integration/*.sh; do
         [ -f "$t" ] && run "${t#tests/}" bash "$t"
 done
+
+if [ "$(host_state)" != "$host_before" ]; then
+        failed=$((failed + 1))
+        failures+=("host-state")
+        echo "FAIL  a test changed /run/driftlock or /etc/driftlock on the host"
+fi
 
 echo
 [ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[*]}"
