@@ -48,7 +48,7 @@ CLI_SRCS  := $(wildcard agent/cli*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 LIBCORE   := $(BUILD)/libdriftlock-core.a
 
-PROGRAMS := $(BUILD)/driftlock $(BUILD)/driftlockd
+PROGRAMS := $(BUILD)/driftlock $(BUILD)/driftlockd $(BUILD)/driftlock-hook
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -75,6 +75,9 @@ $(BUILD)/driftlock: $(CLI_OBJS) $(LIBCORE)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -o $@
 
 $(BUILD)/driftlockd: $(BUILD)/agent/driftlockd_main.o $(LIBCORE)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -o $@
+
+$(BUILD)/driftlock-hook: $(BUILD)/agent/hook_main.o $(LIBCORE)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -o $@
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBCORE)

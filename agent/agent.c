@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,9 @@
 #include "notify.h"
 #include "oci.h"
 #include "session.h"
+#include "filter.h"
+#include "shimsock.h"
+#include "target.h"
 #include "strbuf.h"
 #include "supervisor.h"
 #include "unixsock.h"
@@ -31,6 +35,8 @@
 #define AGENT_MAX_PENDING 64            /* listener connections not yet complete */
 #define AGENT_PENDING_TIMEOUT_S 10      /* ... and how long each may take */
 #define AGENT_MAX_CONTROL 16
+#define AGENT_MAX_SHIM 64               /* shim connections in progress */
+#define AGENT_SHIM_TIMEOUT_S 5          /* ... and how long each may take */
 
 enum watch_kind {
         WATCH_LISTENER,
@@ -40,6 +46,9 @@ enum watch_kind {
         WATCH_NOTIFY,
         WATCH_SIGNAL,
         WATCH_TIMER,
+        WATCH_SHIM,             /* the shim socket */
+        WATCH_SHIM_CONN,        /* an attaching shim */
+        WATCH_INIT,             /* pidfd of a registered container's init */
 };
 
 struct container;
@@ -50,7 +59,8 @@ struct watch {
         int fd;
         struct watch *next;             /* in the agent's list of its kind */
         struct listener_conn *conn;     /* WATCH_PENDING */
-        time_t deadline;                /* WATCH_PENDING */
+        struct shimsock_conn *shim;     /* WATCH_SHIM_CONN */
+        time_t deadline;                /* WATCH_PENDING, WATCH_SHIM_CONN */
         struct container *container;    /* WATCH_NOTIFY */
         struct supervisor_fd sfd;       /* WATCH_NOTIFY */
         struct strbuf line;             /* WATCH_CONTROL_CONN */
@@ -62,17 +72,28 @@ struct container {
         struct session *s;
         size_t n_fds;                   /* notify fds still open */
         size_t saved;                   /* learn_count() at the last save */
+        /* Registered by driftlock-hook (attach through the shim): */
+        bool registered;
+        bool attached;                  /* a listener fd ever arrived */
+        struct watch *init;             /* WATCH_INIT: the init's pidfd */
+        uint64_t pidns;                 /* the init's pid namespace */
+        char cgroup[512];
+        struct timespec attach_deadline;
+        bool unattached_reported;
 };
 
 struct agent {
         const struct config *cfg;
         int epfd;
         int events_fd;
-        struct watch listener, control, signals, timer;
+        struct watch listener, control, signals, timer, shim;
         struct watch *pending;          /* listener connections */
         size_t n_pending;
         struct watch *control_conns;
         size_t n_control;
+        struct watch *shim_conns;
+        size_t n_shim;
+        uint64_t own_pidns;
         struct watch *notifies;
         struct container *containers;
         struct seccomp_notif *req;
@@ -183,11 +204,26 @@ static void agent_release(struct agent *a, struct container *c)
                         *p = c->next;
                         break;
                 }
+        if (c->init) {
+                agent_unwatch(a, c->init);
+                close(c->init->fd);
+                free(c->init);
+        }
         agent_save(c);
-        agent_lifecycle_event(c, "detach", "no process of the container uses its filter any more");
+        agent_lifecycle_event(c, "detach", c->attached || !c->registered
+                ? "no process of the container uses its filter any more"
+                : "released before any process attached");
         session_free(c->s);
         free(c->id);
         free(c);
+}
+
+/* A container goes when nothing of it is supervised any more and no
+ * registration (from the hook, until poststop) keeps it. */
+static void agent_maybe_release(struct agent *a, struct container *c)
+{
+        if (c->n_fds == 0 && !c->registered)
+                agent_release(a, c);
 }
 
 static uint64_t agent_hash(const char *s)
@@ -245,7 +281,8 @@ static int agent_profile_file(struct agent *a, const struct oci_state *st, char 
         return 0;
 }
 
-static struct container *agent_new_container(struct agent *a, const struct oci_state *st)
+static struct container *agent_new_container(struct agent *a, const struct oci_state *st,
+                                              const char *verdict)
 {
         cleanup_free char *path = NULL, *name = NULL;
         struct session_options so = { 0 };
@@ -293,42 +330,52 @@ static struct container *agent_new_container(struct agent *a, const struct oci_s
         c->next = a->containers;
         a->containers = c;
         agent_log("container %s: profile %s, mode %s", c->id, path, profile_mode_name(c->s->mode));
-        agent_lifecycle_event(c, "attach", why ? why : "supervised");
+        agent_lifecycle_event(c, verdict, why ? why : "supervised");
         return c;
 }
 
-static void agent_add_notify(struct agent *a, const struct oci_state *st, int fd)
+/* Supervises one more listener fd of container c (taking the fd). */
+static void agent_add_notify(struct agent *a, struct container *c, int fd, bool entrypoint_seen)
 {
-        struct container *c = agent_find(a, st->id);
-        struct watch *w;
+        struct watch *w = calloc(1, sizeof(*w));
 
-        /* runc exec sends a new fd with the same id: same session. */
-        if (!c)
-                c = agent_new_container(a, st);
-        w = c ? calloc(1, sizeof(*w)) : NULL;
-        if (!w) {
-                /* Closing the fd makes the container's held calls fail with
-                 * ENOSYS: loud, and never a silent allow. */
-                agent_log("container %s: cannot supervise it; its intercepted calls will fail",
-                          st->id);
-                close(fd);
-                return;
+        if (w) {
+                w->kind = WATCH_NOTIFY;
+                w->fd = fd;
+                w->sfd = (struct supervisor_fd){ .fd = fd, .entrypoint_seen = entrypoint_seen };
+                w->container = c;
         }
-        w->kind = WATCH_NOTIFY;
-        w->fd = fd;
-        w->sfd.fd = fd;
-        w->container = c;
-        if (agent_watch(a, w, EPOLLIN) < 0) {
-                agent_log("container %s: epoll: %s", st->id, strerror(errno));
+        if (!w || agent_watch(a, w, EPOLLIN) < 0) {
+                /* Closing the fd makes the held calls fail with ENOSYS:
+                 * loud, and never a silent allow. */
+                agent_log("container %s: cannot supervise it; its intercepted calls will fail",
+                          c->id);
                 close(fd);
                 free(w);
-                if (c->n_fds == 0)
-                        agent_release(a, c);
+                agent_maybe_release(a, c);
                 return;
         }
         w->next = a->notifies;
         a->notifies = w;
         c->n_fds++;
+        c->attached = true;
+}
+
+/* A listener fd from a runtime: runc exec sends a new one with the same
+ * container id, which joins the same session. */
+static void agent_add_listener_fd(struct agent *a, const struct oci_state *st, int fd)
+{
+        struct container *c = agent_find(a, st->id);
+
+        if (!c)
+                c = agent_new_container(a, st, "attach");
+        if (!c) {
+                agent_log("container %s: cannot supervise it; its intercepted calls will fail",
+                          st->id);
+                close(fd);
+                return;
+        }
+        agent_add_notify(a, c, fd, false);
 }
 
 static void agent_drop_notify(struct agent *a, struct watch *w)
@@ -339,8 +386,245 @@ static void agent_drop_notify(struct agent *a, struct watch *w)
         agent_list_remove(&a->notifies, w);
         close(w->fd);
         free(w);
-        if (--c->n_fds == 0)
-                agent_release(a, c);
+        c->n_fds--;
+        agent_maybe_release(a, c);
+}
+
+/* --- registration (driftlock-hook) and the shim socket ------------------ */
+
+static bool agent_kills_unattached(const struct agent *a, const struct container *c)
+{
+        if (a->cfg->unattached_kill_set)
+                return a->cfg->unattached_kill;
+        return c->s->mode == PROFILE_MODE_ENFORCE;
+}
+
+static void agent_deadline(struct timespec *ts, unsigned ms)
+{
+        clock_gettime(CLOCK_MONOTONIC, ts);
+        ts->tv_sec += ms / 1000;
+        ts->tv_nsec += (long)(ms % 1000) * 1000000;
+        if (ts->tv_nsec >= 1000000000) {
+                ts->tv_sec++;
+                ts->tv_nsec -= 1000000000;
+        }
+}
+
+static bool agent_past(const struct timespec *deadline)
+{
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return now.tv_sec > deadline->tv_sec ||
+               (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+/* The hook tells the agent about a container before its process runs: who
+ * it is (the init's pid namespace and cgroup, read while its pidfd shows it
+ * alive) and which profile and mode it gets. The shim's fd is bound to it
+ * by those facts only. */
+static json_t *agent_register(struct agent *a, const struct control_request *req)
+{
+        cleanup_free char *error_text = NULL;
+        struct oci_state *st = NULL;
+        const char *error = NULL;
+        struct container *c;
+        struct watch *w;
+        int pidfd, r;
+
+        r = oci_hook_state_parse(req->state, strlen(req->state), &st, &error);
+        if (r < 0)
+                return json_pack("{s:b, s:s}", "ok", 0, "error", error);
+        if (st->state_pid <= 0) {
+                oci_state_free(st);
+                return json_pack("{s:b, s:s}", "ok", 0, "error", "the state has no pid");
+        }
+        c = agent_find(a, st->id);
+        if (c && c->registered) {
+                oci_state_free(st);
+                return json_pack("{s:b, s:s}", "ok", 1, "container", c->id);
+        }
+        pidfd = (int)syscall(SYS_pidfd_open, st->state_pid, 0);
+        if (pidfd < 0) {
+                oci_state_free(st);
+                return json_pack("{s:b, s:s}", "ok", 0, "error", "the container's init is gone");
+        }
+        if (!c)
+                c = agent_new_container(a, st, "register");
+        w = c ? calloc(1, sizeof(*w)) : NULL;
+        if (!w) {
+                close(pidfd);
+                oci_state_free(st);
+                return json_pack("{s:b, s:s}", "ok", 0, "error", "cannot supervise the container");
+        }
+        w->kind = WATCH_INIT;
+        w->fd = pidfd;
+        w->container = c;
+        if (target_namespace(st->state_pid, "pid", &c->pidns) < 0 ||
+            target_cgroup(st->state_pid, c->cgroup, sizeof(c->cgroup)) < 0 ||
+            !target_pidfd_alive(pidfd) || agent_watch(a, w, EPOLLIN) < 0) {
+                close(pidfd);
+                free(w);
+                agent_maybe_release(a, c);
+                oci_state_free(st);
+                return json_pack("{s:b, s:s}", "ok", 0, "error", "the container's init is gone");
+        }
+        if (c->pidns == a->own_pidns)
+                agent_log("container %s: shares the agent's pid namespace: shims are matched by cgroup only",
+                          c->id);
+        c->init = w;
+        c->registered = true;
+        agent_deadline(&c->attach_deadline, a->cfg->unattached_timeout_ms);
+        agent_log("container %s: registered (init %d, rootfs %s)", c->id, st->state_pid,
+                  req->rootfs ? req->rootfs : "?");
+        oci_state_free(st);
+        return json_pack("{s:b, s:s}", "ok", 1, "container", c->id);
+}
+
+static void agent_unregister(struct agent *a, struct container *c)
+{
+        c->registered = false;
+        if (c->init) {
+                agent_unwatch(a, c->init);
+                close(c->init->fd);
+                free(c->init);
+                c->init = NULL;
+        }
+        agent_maybe_release(a, c);
+}
+
+/* Which registered container a shim's peer belongs to: same pid namespace
+ * as the registered init (each container has its own) and the same cgroup
+ * subtree. NULL if none. */
+static struct container *agent_match_peer(struct agent *a, const struct shimsock_peer *p)
+{
+        for (struct container *c = a->containers; c; c = c->next) {
+                size_t n = strlen(c->cgroup);
+
+                if (!c->registered || c->pidns != p->pidns)
+                        continue;
+                if (strncmp(p->cgroup, c->cgroup, n) || (p->cgroup[n] && p->cgroup[n] != '/'))
+                        continue;
+                /* The agent's own pid namespace is shared by every host
+                 * process: it identifies nobody. */
+                if (c->pidns == a->own_pidns)
+                        continue;
+                return c;
+        }
+        return NULL;
+}
+
+static void agent_drop_shim(struct agent *a, struct watch *w)
+{
+        agent_unwatch(a, w);
+        agent_list_remove(&a->shim_conns, w);
+        a->n_shim--;
+        shimsock_conn_free(w->shim);
+        free(w);
+}
+
+static void agent_read_shim(struct agent *a, struct watch *w)
+{
+        const struct shimsock_peer *peer = shimsock_conn_peer(w->shim);
+        const char *error = "unknown error";
+        struct container *c;
+        struct sock_fprog *prog = NULL;
+        int fd = -1, r;
+
+        switch (shimsock_conn_read(w->shim, &fd, &error)) {
+        case SHIMSOCK_NEED_MORE:
+                return;
+        case SHIMSOCK_FAILED:
+                agent_log("shim: connection dropped: %s", error);
+                break;
+        case SHIMSOCK_HELLO:
+                c = agent_match_peer(a, peer);
+                if (!c) {
+                        agent_log("shim: pid %d is in no registered container: refused", peer->pid);
+                        shimsock_send_filter(w->shim, SHIMPROTO_UNKNOWN_CONTAINER, NULL);
+                        break;
+                }
+                r = filter_build(&(struct filter_spec){ .notify_reads = c->s->notify_reads }, &prog);
+                r = r < 0 ? r : shimsock_send_filter(w->shim, SHIMPROTO_OK, prog);
+                filter_prog_free(prog);
+                if (r < 0) {
+                        agent_log("shim: container %s: cannot send the filter: %s", c->id, strerror(-r));
+                        break;
+                }
+                return;
+        case SHIMSOCK_ATTACH:
+                /* Identify again: the connection's peer is fixed, but its
+                 * registration may have gone meanwhile. */
+                c = agent_match_peer(a, peer);
+                if (!c) {
+                        close(fd);
+                        shimsock_send_ack(w->shim, SHIMPROTO_UNKNOWN_CONTAINER);
+                        break;
+                }
+                if (!c->attached)
+                        agent_lifecycle_event(c, "attach", "the shim attached the container's process tree");
+                /* The shim attaches from inside the running entrypoint (or
+                 * right before its exec): there is no runtime work to skip. */
+                agent_add_notify(a, c, fd, true);
+                shimsock_send_ack(w->shim, SHIMPROTO_OK);
+                break;
+        }
+        agent_drop_shim(a, w);
+}
+
+static void agent_accept_shim(struct agent *a)
+{
+        for (;;) {
+                int fd = accept4(a->shim.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                struct watch *w;
+
+                if (fd < 0)
+                        return;
+                if (a->n_shim >= AGENT_MAX_SHIM) {
+                        close(fd);
+                        continue;
+                }
+                w = calloc(1, sizeof(*w));
+                if (w) {
+                        w->kind = WATCH_SHIM_CONN;
+                        w->fd = fd;
+                        w->shim = shimsock_conn_new(fd);
+                        w->deadline = time(NULL) + AGENT_SHIM_TIMEOUT_S;
+                }
+                if (!w || !w->shim || agent_watch(a, w, EPOLLIN) < 0) {
+                        if (w && w->shim)
+                                shimsock_conn_free(w->shim);
+                        else
+                                close(fd);
+                        free(w);
+                        continue;
+                }
+                w->next = a->shim_conns;
+                a->shim_conns = w;
+                a->n_shim++;
+        }
+}
+
+/* Registered containers whose process has not attached in time are
+ * reported, and killed where that is the policy (enforce, by default): a
+ * container meant to be enforced must not run unsupervised. */
+static void agent_check_unattached(struct agent *a)
+{
+        for (struct container *c = a->containers; c; c = c->next) {
+                bool kill_it;
+
+                if (!c->registered || c->attached || c->unattached_reported ||
+                    !agent_past(&c->attach_deadline))
+                        continue;
+                c->unattached_reported = true;
+                kill_it = agent_kills_unattached(a, c);
+                agent_log("container %s: no process attached within %u ms%s", c->id,
+                          a->cfg->unattached_timeout_ms, kill_it ? ": killing it" : "");
+                if (kill_it && c->init)
+                        syscall(SYS_pidfd_send_signal, c->init->fd, SIGKILL, NULL, 0);
+                agent_lifecycle_event(c, kill_it ? "kill" : "unattached",
+                                      "no process of the container attached to the agent in time");
+        }
 }
 
 /* --- listener connections ---------------------------------------------- */
@@ -352,6 +636,20 @@ static void agent_drop_pending(struct agent *a, struct watch *w)
         a->n_pending--;
         listener_conn_free(w->conn);
         free(w);
+}
+
+/* The control socket serves root on the host: uid 0 (SO_PEERCRED) and the
+ * agent's own pid namespace, so that root inside a container that somehow
+ * reaches the socket still cannot change its own mode. */
+static bool agent_peer_is_operator(const struct agent *a, int fd)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        uint64_t pidns;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0)
+                return false;
+        return target_namespace(cred.pid, "pid", &pidns) == 0 && pidns == a->own_pidns;
 }
 
 static void agent_accept(struct agent *a, struct watch *lw)
@@ -366,10 +664,7 @@ static void agent_accept(struct agent *a, struct watch *lw)
                         return;
                 }
                 if (lw->kind == WATCH_CONTROL) {
-                        uid_t uid;
-
-                        if (a->n_control >= AGENT_MAX_CONTROL ||
-                            unixsock_peer_uid(fd, &uid) < 0 || uid != 0) {
+                        if (a->n_control >= AGENT_MAX_CONTROL || !agent_peer_is_operator(a, fd)) {
                                 static const char denied[] =
                                         "{\"ok\":false,\"error\":\"permission denied\"}\n";
 
@@ -433,7 +728,7 @@ static void agent_read_pending(struct agent *a, struct watch *w)
         if (r < 0) {
                 agent_log("listener: connection rejected: %s", error);
         } else {
-                agent_add_notify(a, st, fd);
+                agent_add_listener_fd(a, st, fd);
                 oci_state_free(st);
         }
         agent_drop_pending(a, w);
@@ -488,6 +783,17 @@ static json_t *agent_execute(struct agent *a, const struct control_request *req)
                 }
                 return json_pack("{s:b, s:s, s:s}", "ok", 1, "container", c->id, "mode",
                                  profile_mode_name(c->s->mode));
+        }
+        case CONTROL_REGISTER:
+                return agent_register(a, req);
+        case CONTROL_RELEASE: {
+                struct container *c = agent_find(a, req->container);
+
+                if (!c)
+                        return json_pack("{s:b, s:s}", "ok", 0, "error", "no such container");
+                agent_save(c);
+                agent_unregister(a, c);
+                return json_pack("{s:b}", "ok", 1);
         }
         case CONTROL_FLUSH: {
                 json_int_t flushed = 0, failed = 0;
@@ -578,6 +884,15 @@ static void agent_tick(struct agent *a)
                         agent_drop_pending(a, w);
                 }
         }
+        for (struct watch *w = a->shim_conns, *next; w; w = next) {
+                next = w->next;
+                if (now >= w->deadline) {
+                        agent_log("shim: connection dropped: no attach within %d s",
+                                  AGENT_SHIM_TIMEOUT_S);
+                        agent_drop_shim(a, w);
+                }
+        }
+        agent_check_unattached(a);
         if (a->cfg->flush_interval_s && now >= a->next_flush) {
                 for (struct container *c = a->containers; c; c = c->next)
                         agent_save(c);
@@ -639,6 +954,17 @@ static void agent_dispatch(struct agent *a, struct watch *w, uint32_t events)
                         agent_drop_notify(a, w);
                 }
                 break;
+        case WATCH_SHIM:
+                agent_accept_shim(a);
+                break;
+        case WATCH_SHIM_CONN:
+                agent_read_shim(a, w);
+                break;
+        case WATCH_INIT:
+                /* The init exited without a poststop hook (a runtime that
+                 * crashed): its registration ends with it. */
+                agent_unregister(a, w->container);
+                break;
         case WATCH_SIGNAL:
                 agent_signal(a);
                 break;
@@ -654,16 +980,22 @@ static void agent_shutdown(struct agent *a)
                 agent_drop_pending(a, a->pending);
         while (a->control_conns)
                 agent_drop_control(a, a->control_conns);
+        while (a->shim_conns)
+                agent_drop_shim(a, a->shim_conns);
         while (a->notifies)
                 agent_drop_notify(a, a->notifies);
+        while (a->containers)
+                agent_unregister(a, a->containers);
 }
 
-int agent_run(const struct config *cfg, int listener_fd, int control_fd, int ready_fd)
+int agent_run(const struct config *cfg, int listener_fd, int control_fd, int shim_fd,
+              int ready_fd)
 {
         struct agent a = {
                 .cfg = cfg,
                 .listener = { .kind = WATCH_LISTENER, .fd = listener_fd },
                 .control = { .kind = WATCH_CONTROL, .fd = control_fd },
+                .shim = { .kind = WATCH_SHIM, .fd = shim_fd },
                 .signals = { .kind = WATCH_SIGNAL, .fd = -1 },
                 .timer = { .kind = WATCH_TIMER, .fd = -1 },
                 .epfd = -1,
@@ -696,7 +1028,10 @@ int agent_run(const struct config *cfg, int listener_fd, int control_fd, int rea
         if ((r = agent_watch(&a, &a.listener, EPOLLIN)) < 0 ||
             (r = agent_watch(&a, &a.control, EPOLLIN)) < 0 ||
             (r = agent_watch(&a, &a.signals, EPOLLIN)) < 0 ||
-            (r = agent_watch(&a, &a.timer, EPOLLIN)) < 0)
+            (r = agent_watch(&a, &a.timer, EPOLLIN)) < 0 ||
+            (shim_fd >= 0 && (r = agent_watch(&a, &a.shim, EPOLLIN)) < 0))
+                goto out;
+        if ((r = target_namespace(getpid(), "pid", &a.own_pidns)) < 0)
                 goto out;
         a.next_flush = time(NULL) + cfg->flush_interval_s;
 

@@ -14,6 +14,7 @@
 int control_parse_request(const char *line, size_t len, struct control_request *ret,
                           const char **ret_error)
 {
+        /* On failure nothing is left for the caller to release. */
         json_error_t jerr;
         json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
         const char *cmd, *container, *mode;
@@ -55,12 +56,43 @@ int control_parse_request(const char *line, size_t len, struct control_request *
                         r = -ENOMEM;
                         goto out;
                 }
+        } else if (!strcmp(cmd, "register")) {
+                json_t *state = json_object_get(root, "state");
+                const char *rootfs = json_string_value(json_object_get(root, "rootfs"));
+
+                if (!json_is_object(state)) {
+                        *ret_error = "register needs the container's \"state\" object";
+                        goto out;
+                }
+                ret->cmd = CONTROL_REGISTER;
+                ret->state = json_dumps(state, JSON_COMPACT);
+                ret->rootfs = rootfs ? strdup(rootfs) : NULL;
+                if (!ret->state || (rootfs && !ret->rootfs)) {
+                        *ret_error = "out of memory";
+                        r = -ENOMEM;
+                        goto out;
+                }
+        } else if (!strcmp(cmd, "release")) {
+                container = json_string_value(json_object_get(root, "container"));
+                if (!container || !*container) {
+                        *ret_error = "release needs \"container\"";
+                        goto out;
+                }
+                ret->cmd = CONTROL_RELEASE;
+                ret->container = strdup(container);
+                if (!ret->container) {
+                        *ret_error = "out of memory";
+                        r = -ENOMEM;
+                        goto out;
+                }
         } else {
-                *ret_error = "unknown command (status, mode, flush)";
+                *ret_error = "unknown command (status, mode, flush, register, release)";
                 goto out;
         }
         r = 0;
 out:
+        if (r < 0)
+                control_request_release(ret);
         json_decref(root);
         return r;
 }
@@ -68,7 +100,9 @@ out:
 void control_request_release(struct control_request *req)
 {
         free(req->container);
-        req->container = NULL;
+        free(req->state);
+        free(req->rootfs);
+        req->container = req->state = req->rootfs = NULL;
 }
 
 int control_call(const char *socket_path, const char *request, char **ret_response)

@@ -380,6 +380,44 @@ int oci_state_parse(const char *buf, size_t len, struct oci_state **ret,
         return 0;
 }
 
+int oci_hook_state_parse(const char *buf, size_t len, struct oci_state **ret,
+                         const char **ret_error)
+{
+        cleanup_oci_state struct oci_state *s = NULL;
+        json_auto_t *root = NULL;
+        json_error_t jerr;
+        int r;
+
+        if (len > OCI_STATE_MAX_BYTES) {
+                *ret_error = "the state is larger than 1 MiB";
+                return -EMSGSIZE;
+        }
+        root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root) {
+                *ret_error = oci_json_error(&jerr);
+                return -EINVAL;
+        }
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                *ret_error = "out of memory";
+                return -ENOMEM;
+        }
+        /* The runtime state is what the listener's message carries as
+         * "state"; only its ociVersion moves up. */
+        r = oci_parse_state(root, s, ret_error);
+        if (r == -ENOMEM)
+                *ret_error = "out of memory";
+        if (r < 0)
+                return r;
+        if (oci_get_string(root, "ociVersion", &s->oci_version) == -ENOMEM) {
+                *ret_error = "out of memory";
+                return -ENOMEM;
+        }
+        s->pid = s->state_pid;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 const char *oci_annotation(const struct oci_state *s, const char *key)
 {
         for (size_t i = 0; i < s->n_annotations; i++)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -107,4 +108,64 @@ int target_getfd(pid_t tid, int fd)
                 return pidfd;
         copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
         return copy < 0 ? -errno : copy;
+}
+
+int target_namespace(pid_t pid, const char *kind, uint64_t *ret)
+{
+        char path[64];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, kind);
+        if (stat(path, &st) < 0)
+                return -errno;
+        *ret = st.st_ino;
+        return 0;
+}
+
+int target_cgroup(pid_t pid, char *buf, size_t cap)
+{
+        char path[64], content[4096];
+        const char *start = content;
+        size_t len;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+        r = target_read_file(path, content, sizeof(content));
+        if (r < 0)
+                return r;
+        len = (size_t)r;
+        while (len && content[len - 1] == '\n')
+                len--;
+        /* A pure v2 host has the one line "0::PATH"; a hybrid one several,
+         * which together still identify the process's cgroups. */
+        if (!memchr(content, '\n', len) && !strncmp(content, "0::", 3)) {
+                start += 3;
+                len -= 3;
+        }
+        if (len + 1 > cap)
+                return -ENAMETOOLONG;
+        memcpy(buf, start, len);
+        buf[len] = '\0';
+        return (int)len;
+}
+
+pid_t target_pidfd_pid(int pidfd)
+{
+        char path[64], fdinfo[1024];
+        long pid;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+        r = target_read_file(path, fdinfo, sizeof(fdinfo));
+        if (r < 0)
+                return r;
+        pid = target_status_field(fdinfo, "\nPid:", 0);
+        if (pid == 0 || pid < -1)
+                return -EINVAL;
+        return pid == -1 ? -ESRCH : (pid_t)pid;
+}
+
+bool target_pidfd_alive(int pidfd)
+{
+        return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
 }

@@ -5,6 +5,8 @@
  *   {"cmd":"status"}
  *   {"cmd":"mode","container":"ID","mode":"learn|monitor|enforce"}
  *   {"cmd":"flush"}
+ *   {"cmd":"register","state":{OCI runtime state},"rootfs":"PATH"}   (driftlock-hook)
+ *   {"cmd":"release","container":"ID"}                               (driftlock-hook)
  *
  * Responses: {"ok":true,...} or {"ok":false,"error":"text"}. */
 #pragma once
@@ -19,12 +21,16 @@ enum control_cmd {
         CONTROL_STATUS,
         CONTROL_MODE,
         CONTROL_FLUSH,
+        CONTROL_REGISTER,
+        CONTROL_RELEASE,
 };
 
 struct control_request {
         enum control_cmd cmd;
-        char *container;                /* CONTROL_MODE */
+        char *container;                /* CONTROL_MODE, CONTROL_RELEASE */
         enum profile_mode mode;         /* CONTROL_MODE */
+        char *state;                    /* CONTROL_REGISTER: the state object as JSON text */
+        char *rootfs;                   /* CONTROL_REGISTER, may be NULL */
 };
 
 /* Parses one request line. Returns 0, -EINVAL with *ret_error (static), or

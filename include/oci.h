@@ -85,6 +85,14 @@ int oci_state_parse(const char *buf, size_t len, struct oci_state **ret,
 /* Frees a state; accepts NULL; returns NULL. */
 struct oci_state *oci_state_free(struct oci_state *s);
 
+/* Parses the runtime state an OCI hook reads on its stdin (runtime-spec
+ * runtime.md "State": ociVersion, id, status, pid, bundle, annotations), a
+ * complete document. Fills the same struct: pid and state_pid are the
+ * container's init (0 if absent), seccomp_fd_index and metadata are unset.
+ * Returns 0, -EINVAL or -EMSGSIZE with *ret_error, or -ENOMEM. */
+int oci_hook_state_parse(const char *buf, size_t len, struct oci_state **ret,
+                         const char **ret_error);
+
 /* The value of annotation key, or NULL if absent. */
 const char *oci_annotation(const struct oci_state *s, const char *key);
 

@@ -683,6 +683,40 @@ static void test_oci_encode_name_round_trip(void **state)
         }
 }
 
+/* The runtime state a hook reads on stdin: the listener message's "state"
+ * at the top level. */
+static void test_oci_hook_state(void **state)
+{
+        static const char hook[] =
+                "{\"ociVersion\":\"1.0.2-dev\",\"id\":\"web-1\",\"status\":\"created\","
+                "\"pid\":4242,\"bundle\":\"/run/b\","
+                "\"annotations\":{\"io.driftlock.mode\":\"enforce\"}}";
+        static const char *const bad[] = {
+                "[]", "{\"id\":\"x\"}", "{\"id\":\"a/b\",\"status\":\"created\"}",
+                "{\"id\":\"x\",\"status\":\"created\",\"pid\":-1}", "{\"id\":",
+        };
+        struct oci_state *s = NULL;
+        const char *error = NULL;
+
+        (void)state;
+        assert_int_equal(oci_hook_state_parse(hook, strlen(hook), &s, &error), 0);
+        assert_string_equal(s->id, "web-1");
+        assert_string_equal(s->status, "created");
+        assert_int_equal(s->state_pid, 4242);
+        assert_int_equal(s->pid, 4242);
+        assert_string_equal(s->bundle, "/run/b");
+        assert_string_equal(oci_requested_mode(s), "enforce");
+        assert_string_equal(s->oci_version, "1.0.2-dev");
+        oci_state_free(s);
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                s = NULL;
+                error = NULL;
+                assert_int_equal(oci_hook_state_parse(bad[i], strlen(bad[i]), &s, &error), -EINVAL);
+                assert_null(s);
+                assert_non_null(error);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -704,6 +738,7 @@ int main(void)
                 cmocka_unit_test(test_oci_encode_name_refused),
                 cmocka_unit_test(test_oci_decode_name_malformed),
                 cmocka_unit_test(test_oci_encode_name_round_trip),
+                cmocka_unit_test(test_oci_hook_state),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
