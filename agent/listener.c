@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "notify.h"
 #include "util.h"
 
 /* Runtimes send one fd today; room for a few more, all closed but the
@@ -91,19 +92,6 @@ static int listener_take_fds(struct listener_conn *c, struct msghdr *msg, const 
         return r;
 }
 
-static bool listener_is_seccomp_fd(int fd)
-{
-        char link[64], target[64];
-        ssize_t n;
-
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        n = readlink(link, target, sizeof(target) - 1);
-        if (n < 0)
-                return false;
-        target[n] = '\0';
-        return strcmp(target, "anon_inode:seccomp notify") == 0;
-}
-
 /* The state is complete: pick the fd its "fds" names, close the rest. */
 static int listener_finish(struct listener_conn *c, struct oci_state *state,
                            int *ret_seccomp_fd, const char **ret_error)
@@ -117,7 +105,7 @@ static int listener_finish(struct listener_conn *c, struct oci_state *state,
                 return -EPROTO;
         }
         fd = c->fds[index];
-        if (!listener_is_seccomp_fd(fd)) {
+        if (!notify_is_listener(fd)) {
                 *ret_error = "the file descriptor sent is not a seccomp listener";
                 return -EPROTO;
         }

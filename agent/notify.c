@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -145,4 +146,17 @@ int notify_set_sync_wakeup(int fd)
                   (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
                 return -errno;
         return 0;
+}
+
+bool notify_is_listener(int fd)
+{
+        char link[64], target[64];
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n < 0)
+                return false;
+        target[n] = '\0';
+        return strcmp(target, "anon_inode:seccomp notify") == 0;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "target.h"
+#include "notify.h"
 #include "util.h"
 
 #ifndef SO_PEERPIDFD
@@ -85,19 +86,6 @@ static int shimsock_identify(struct shimsock_conn *c, const char **ret_error)
         return 0;
 }
 
-static bool shimsock_is_seccomp_fd(int fd)
-{
-        char link[64], target[64];
-        ssize_t n;
-
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        n = readlink(link, target, sizeof(target) - 1);
-        if (n < 0)
-                return false;
-        target[n] = '\0';
-        return !strcmp(target, "anon_inode:seccomp notify");
-}
-
 /* Receives the attach message and its fd. Every fd that arrives is either
  * handed out or closed. */
 static enum shimsock_state shimsock_read_attach(struct shimsock_conn *c, int *ret_fd,
@@ -126,7 +114,7 @@ static enum shimsock_state shimsock_read_attach(struct shimsock_conn *c, int *re
                         memcpy(&fds[n_fds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
         }
         if (n_fds == 1 && n == (ssize_t)sizeof(msg) && msg.magic == SHIMPROTO_MAGIC &&
-            !(mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) && shimsock_is_seccomp_fd(fds[0]))
+            !(mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) && notify_is_listener(fds[0]))
                 fd = fds[0];
         for (int i = 0; i < n_fds; i++)
                 if (fds[i] != fd)

@@ -109,3 +109,7 @@ int notify_addfd(int fd, uint64_t id, int srcfd, int newfd_flags, bool send);
  * -ENOTTY on kernels before 6.6 (callers fall back to the normal mode), other
  * -errno. */
 int notify_set_sync_wakeup(int fd);
+
+/* True if fd is a seccomp listener ("anon_inode:seccomp notify"): fds that
+ * runtimes and shims send are checked before they are supervised. */
+bool notify_is_listener(int fd);
