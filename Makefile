@@ -48,7 +48,8 @@ CLI_SRCS  := $(wildcard agent/cli*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 LIBCORE   := $(BUILD)/libdriftlock-core.a
 
-PROGRAMS := $(BUILD)/driftlock $(BUILD)/driftlockd $(BUILD)/driftlock-hook
+PROGRAMS := $(BUILD)/driftlock $(BUILD)/driftlockd $(BUILD)/driftlock-hook \
+            $(BUILD)/libdriftlock-preload.so $(BUILD)/driftlock-exec
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -80,6 +81,35 @@ $(BUILD)/driftlockd: $(BUILD)/agent/driftlockd_main.o $(LIBCORE)
 $(BUILD)/driftlock-hook: $(BUILD)/agent/hook_main.o $(LIBCORE)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -o $@
 
+# The in-container shim (shim/, DESIGN.md §2 path 2) runs inside any image,
+# so it links against nothing: no libc (shim/sys.h makes the system calls),
+# hence no stack protector (no canary, no __stack_chk_fail), its own flags
+# (never sanitized), and no loop turned into a call to memset or strlen.
+# The preload library is position-independent and exports nothing; the
+# exec wrapper is a plain static executable with its own _start.
+SHIM_COMMON := shim/attach.c shim/env.c shim/sys.c
+SHIM_CFLAGS := -std=gnu11 $(WARNINGS) $(WERROR) -O2 -g -ffreestanding \
+               -fno-stack-protector -fstack-clash-protection
+ifeq ($(IS_GCC),yes)
+  SHIM_CFLAGS += -fno-tree-loop-distribute-patterns
+endif
+SHIM_PIC_OBJS  := $(patsubst shim/%.c,$(BUILD)/shim/pic/%.o,$(SHIM_COMMON) shim/preload.c)
+SHIM_EXEC_OBJS := $(patsubst shim/%.c,$(BUILD)/shim/static/%.o,$(SHIM_COMMON) shim/exec.c)
+
+$(BUILD)/shim/pic/%.o: shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(SHIM_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/shim/static/%.o: shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(SHIM_CFLAGS) -fno-pie -c $< -o $@
+
+$(BUILD)/libdriftlock-preload.so: $(SHIM_PIC_OBJS)
+	$(CC) -nostdlib -shared -Wl,-z,defs,-z,now,-z,relro,-z,noexecstack $^ -o $@
+
+$(BUILD)/driftlock-exec: $(SHIM_EXEC_OBJS)
+	$(CC) -nostdlib -static -Wl,-z,noexecstack $^ -o $@
+
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -lcmocka -o $@
@@ -104,10 +134,15 @@ asan:
 
 # gcc's analyzer over every translation unit, then cppcheck over the tree.
 ANALYZE_SRCS := $(CORE_SRCS) $(CLI_SRCS) $(wildcard agent/*_main.c)
+ANALYZE_SHIM := $(wildcard shim/*.c)
 analyze:
 	@status=0; for f in $(ANALYZE_SRCS); do \
 	  echo "  ANALYZE $$f"; \
 	  gcc -fanalyzer -c -o /dev/null $(filter-out -MMD -MP -D_FORTIFY_SOURCE=2,$(CPPFLAGS_ALL)) -std=gnu11 $(WARNINGS) $(GCC_WARNINGS) -Werror $(PKG_CFLAGS) $$f || status=1; \
+	done; \
+	for f in $(ANALYZE_SHIM); do \
+	  echo "  ANALYZE $$f"; \
+	  gcc -fanalyzer -c -o /dev/null $(filter-out -MMD -MP -D_FORTIFY_SOURCE=2,$(CPPFLAGS_ALL)) $(SHIM_CFLAGS) -Werror $$f || status=1; \
 	done; exit $$status
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	  --inline-suppr --std=c11 -D_GNU_SOURCE -Iinclude --suppress=missingIncludeSystem \
@@ -135,9 +170,11 @@ demo: all
 	scripts/demo.sh
 
 PREFIX ?= /usr/local
+# The agent finds the shim in ../lib/driftlock next to its own directory.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/driftlock
+	install -m 0755 $(BUILD)/driftlock $(BUILD)/driftlockd $(BUILD)/driftlock-hook $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/libdriftlock-preload.so $(BUILD)/driftlock-exec $(DESTDIR)$(PREFIX)/lib/driftlock/
 
 clean:
 	rm -rf build

@@ -77,7 +77,7 @@ struct container {
         bool attached;                  /* a listener fd ever arrived */
         struct watch *init;             /* WATCH_INIT: the init's pidfd */
         uint64_t pidns;                 /* the init's pid namespace */
-        char cgroup[512];
+        char cgroup[4096];
         struct timespec attach_deadline;
         bool unattached_reported;
 };
@@ -460,14 +460,19 @@ static json_t *agent_register(struct agent *a, const struct control_request *req
         w->kind = WATCH_INIT;
         w->fd = pidfd;
         w->container = c;
-        if (target_namespace(st->state_pid, "pid", &c->pidns) < 0 ||
-            target_cgroup(st->state_pid, c->cgroup, sizeof(c->cgroup)) < 0 ||
-            !target_pidfd_alive(pidfd) || agent_watch(a, w, EPOLLIN) < 0) {
+        if ((r = target_namespace(st->state_pid, "pid", &c->pidns)) < 0 ||
+            (r = target_cgroup(st->state_pid, c->cgroup, sizeof(c->cgroup))) < 0 ||
+            (r = target_pidfd_alive(pidfd) ? 0 : -ESRCH) < 0 ||
+            (r = agent_watch(a, w, EPOLLIN)) < 0) {
                 close(pidfd);
                 free(w);
                 agent_maybe_release(a, c);
                 oci_state_free(st);
-                return json_pack("{s:b, s:s}", "ok", 0, "error", "the container's init is gone");
+                error_text = NULL;
+                if (asprintf(&error_text, "cannot identify the container's init: %s", strerror(-r)) < 0)
+                        error_text = NULL;
+                return json_pack("{s:b, s:s}", "ok", 0, "error",
+                                 error_text ? error_text : "cannot identify the container's init");
         }
         if (c->pidns == a->own_pidns)
                 agent_log("container %s: shares the agent's pid namespace: shims are matched by cgroup only",
@@ -544,7 +549,8 @@ static void agent_read_shim(struct agent *a, struct watch *w)
                         shimsock_send_filter(w->shim, SHIMPROTO_UNKNOWN_CONTAINER, NULL);
                         break;
                 }
-                r = filter_build(&(struct filter_spec){ .notify_reads = c->s->notify_reads }, &prog);
+                r = filter_build(&(struct filter_spec){ .notify_reads = c->s->notify_reads,
+                                                       .shim_probe = true }, &prog);
                 r = r < 0 ? r : shimsock_send_filter(w->shim, SHIMPROTO_OK, prog);
                 filter_prog_free(prog);
                 if (r < 0) {

@@ -1,5 +1,6 @@
 #include "filter.h"
 
+#include "shimproto.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -24,6 +25,7 @@ enum filter_when {
         WHEN_ALWAYS,
         WHEN_READS,     /* only with notify_reads */
         WHEN_NO_READS,  /* only without notify_reads */
+        WHEN_SHIM,      /* only in filters the shim installs (shim_probe) */
 };
 
 struct filter_entry {
@@ -83,6 +85,12 @@ static const struct filter_entry filter_table[] = {
         REFUSE("io_uring_setup", EPERM),
         REFUSE("io_uring_enter", EPERM),
         REFUSE("io_uring_register", EPERM),
+
+        /* The shim's "already attached?" probe (include/shimproto.h): a
+         * process inside a driftlock-filtered tree gets this errno for an
+         * invalid close_range() that no real program makes. */
+        { WHEN_SHIM, { SHIMPROTO_PROBE_SYSCALL, FILTER_ACT_ERRNO, SHIMPROTO_PROBE_ERRNO,
+                         SHIMPROTO_PROBE_ARG, 0xffffffffu, SHIMPROTO_PROBE_FLAGS } },
 };
 
 /* Numbers for syscalls newer than some libseccomp releases know (x86_64).
@@ -103,6 +111,8 @@ static bool filter_entry_applies(const struct filter_entry *e, const struct filt
                 return spec->notify_reads;
         case WHEN_NO_READS:
                 return !spec->notify_reads;
+        case WHEN_SHIM:
+                return spec->shim_probe;
         }
         return false;
 }

@@ -40,6 +40,9 @@ enum filter_mode {
 struct filter_spec {
         enum filter_mode mode;
         bool notify_reads;      /* the profile has a [read] section */
+        bool shim_probe;        /* answer the shim's "already attached?" probe
+                                   (include/shimproto.h): filters the agent
+                                   hands to the shim */
 };
 
 enum filter_action {

@@ -29,6 +29,21 @@
 /* Longest filter the agent sends; BPF_MAXINSNS is 4096. */
 #define SHIMPROTO_MAX_INSNS 4096u
 
+/* "Is this process already supervised?" A process started inside an
+ * attached tree inherits the filter and must not attach again (the kernel
+ * allows one listener per filter chain). The shim asks the kernel, before it
+ * touches the socket: every filter driftlock installs answers
+ *     close_range(any, any, flags) with (flags & 0xffffffff) == SHIMPROTO_PROBE_FLAGS
+ * with ERRNO(SHIMPROTO_PROBE_ERRNO) (rule: syscall SHIMPROTO_PROBE_SYSCALL,
+ * arg SHIMPROTO_PROBE_ARG, mask 0xffffffff, value SHIMPROTO_PROBE_FLAGS).
+ * Without the filter the kernel refuses these flags with EINVAL and closes
+ * nothing; no real program passes them. Any other answer (EINVAL, or the
+ * runtime's own filter refusing close_range) means "not attached". */
+#define SHIMPROTO_PROBE_SYSCALL "close_range"
+#define SHIMPROTO_PROBE_ARG 2
+#define SHIMPROTO_PROBE_FLAGS 0x444c4b31u       /* "DLK1"; invalid close_range flags */
+#define SHIMPROTO_PROBE_ERRNO 3359              /* 0xd1f: no kernel path returns it; <= 4095 */
+
 enum shimproto_kind {
         SHIMPROTO_KIND_PRELOAD = 1,     /* libdriftlock-preload.so */
         SHIMPROTO_KIND_EXEC = 2,        /* driftlock-exec */

@@ -16,7 +16,7 @@ struct shimsock_peer {
         int pidfd;              /* owned by the connection */
         pid_t pid;              /* in the agent's pid namespace */
         uint64_t pidns;         /* inode of its pid namespace */
-        char cgroup[512];
+        char cgroup[4096];
 };
 
 enum shimsock_state {

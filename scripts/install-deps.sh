@@ -8,7 +8,7 @@ packages="
   build-essential pkg-config make gcc clang libclang-rt-14-dev cppcheck
   libseccomp-dev libcap-dev libinih-dev libcmocka-dev libjansson-dev
   runc podman uidmap busybox-static debootstrap
-  iproute2 strace python3 hyperfine
+  iproute2 strace python3 hyperfine musl-tools
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -33,6 +33,12 @@ check() {
         if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
+# refute DESCRIPTION CMD...: passes when CMD fails.
+refute() {
+        local what=$1; shift
+        if "$@"; then fail "$what"; else pass "$what"; fi
+}
+
 assert_eq() {
         if [ "$2" == "$3" ]; then pass "$1"; else
                 fail "$1: expected [$3], got [$2]"

@@ -267,9 +267,9 @@ static const char *const never_notified[] = {
 };
 
 static const struct filter_spec specs[] = {
-        { FILTER_LEARN, false }, { FILTER_LEARN, true },
-        { FILTER_MONITOR, false }, { FILTER_MONITOR, true },
-        { FILTER_ENFORCE, false }, { FILTER_ENFORCE, true },
+        { .mode = FILTER_LEARN, .notify_reads = false }, { .mode = FILTER_LEARN, .notify_reads = true },
+        { .mode = FILTER_MONITOR, .notify_reads = false }, { .mode = FILTER_MONITOR, .notify_reads = true },
+        { .mode = FILTER_ENFORCE, .notify_reads = false }, { .mode = FILTER_ENFORCE, .notify_reads = true },
 };
 
 static size_t count_rules(const struct filter_rule *rules, size_t n, const char *name)
@@ -346,7 +346,7 @@ static void test_filter_rules_table(void **state)
 
 static void test_filter_rules_bad_input(void **state)
 {
-        struct filter_spec bad = { (enum filter_mode)42, false };
+        struct filter_spec bad = { .mode = (enum filter_mode)42, .notify_reads = false };
         struct filter_rule *rules = (struct filter_rule *)1;
         size_t n = 7;
 
@@ -396,7 +396,7 @@ static void body_write_open(int sock)
  * id, answer. A refused open leaves no file; a continued one does. */
 static void test_filter_roundtrip_write_open(void **state)
 {
-        struct filter_spec spec = { FILTER_ENFORCE, false };
+        struct filter_spec spec = { .mode = FILTER_ENFORCE, .notify_reads = false };
         cleanup_free struct seccomp_notif *req = notify_alloc_req();
         char path[4096];
         struct result res;
@@ -479,7 +479,7 @@ static void body_open_flags(int sock)
 
 static void run_open_flags(bool notify_reads)
 {
-        struct filter_spec spec = { FILTER_MONITOR, notify_reads };
+        struct filter_spec spec = { .mode = FILTER_MONITOR, .notify_reads = notify_reads };
         cleanup_free struct seccomp_notif *req = notify_alloc_req();
         cleanup_close int fd = open(dir_path("existing"), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 
@@ -561,7 +561,7 @@ static void body_notified(int sock)
 
 static void test_filter_notified_syscalls(void **state)
 {
-        struct filter_spec spec = { FILTER_LEARN, false };
+        struct filter_spec spec = { .mode = FILTER_LEARN, .notify_reads = false };
         cleanup_free struct seccomp_notif *req = notify_alloc_req();
 
         (void)state;
@@ -599,7 +599,7 @@ static void body_never_notified(int sock)
 
 static void test_filter_never_notified(void **state)
 {
-        struct filter_spec spec = { FILTER_ENFORCE, false };
+        struct filter_spec spec = { .mode = FILTER_ENFORCE, .notify_reads = false };
         struct result res;
 
         (void)state;
@@ -620,7 +620,7 @@ static void body_addfd(int sock)
 /* The emulated open: the supervisor opens the file and injects it. */
 static void test_filter_addfd(void **state)
 {
-        struct filter_spec spec = { FILTER_ENFORCE, false };
+        struct filter_spec spec = { .mode = FILTER_ENFORCE, .notify_reads = false };
         cleanup_free struct seccomp_notif *req = notify_alloc_req();
         cleanup_close int fd = open(dir_path("injected"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         struct result res;
@@ -719,7 +719,7 @@ static void body_i386(int sock)
 
 static void test_filter_i386_refused(void **state)
 {
-        struct filter_spec spec = { FILTER_ENFORCE, false };
+        struct filter_spec spec = { .mode = FILTER_ENFORCE, .notify_reads = false };
         struct result res;
         int status;
         pid_t pid;

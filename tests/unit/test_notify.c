@@ -66,7 +66,7 @@ static void child_wait(int sock)
  * (SCM_RIGHTS), closes its copy and runs body. */
 static void child_start(void (*body)(int sock))
 {
-        struct filter_spec spec = { FILTER_ENFORCE, false };
+        struct filter_spec spec = { .mode = FILTER_ENFORCE, .notify_reads = false };
         struct sock_fprog *prog = NULL;
         union {
                 struct cmsghdr h;

@@ -308,7 +308,7 @@ static int add_like_runc(scmp_filter_ctx ctx, uint32_t act, int nr, json_t *args
 /* Whether driftlock's table has rules for syscall nr. */
 static bool is_driftlocks(int nr)
 {
-        struct filter_spec spec = { FILTER_LEARN, true };
+        struct filter_spec spec = { .mode = FILTER_LEARN, .notify_reads = true };
         cleanup_free struct filter_rule *rules = NULL;
         size_t n;
 
