@@ -1,0 +1,1002 @@
+/* Emulated opens and connects (see emulate.h).
+ *
+ * A job is taken in three steps:
+ *   1. snapshot (caller's thread, the agent's credentials): /proc/TID as a
+ *      directory fd, which pins the task, then the notification id check
+ *      (asynchronous jobs), then the target's root, credentials, user
+ *      namespace and, for a connect, a copy of its socket;
+ *   2. the work, in a pool worker: under the target's fs credentials for an
+ *      open, without credentials for a non-unix connect, or in a helper
+ *      process with all of the target's ids (unix connects, targets in
+ *      another user namespace);
+ *   3. the answer: the synchronous caller takes the result; an asynchronous
+ *      job answers the notification itself and reports to its callback.
+ *
+ * The helper shares our memory and fd table (CLONE_VM | CLONE_FILES) and
+ * runs while its worker is suspended (CLONE_VFORK): it allocates nothing,
+ * takes no lock and leaves its result in the job. Its exit signal is 0, so
+ * a SIGCHLD handler of the agent that reaps with waitpid(-1) never sees it
+ * (only __WCLONE waits do). */
+#include "emulate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "notify.h"
+#include "target.h"
+#include "util.h"
+
+#ifndef RESOLVE_CACHED
+#define RESOLVE_CACHED 0x20     /* Linux 5.12 */
+#endif
+
+/* The kernel's open flag values where glibc differs: O_LARGEFILE is 0 in
+ * glibc on 64-bit, and glibc's __O_TMPFILE includes O_DIRECTORY. */
+#define K_O_LARGEFILE   0100000
+#define K_O_TMPFILE     020000000
+/* include/linux/fcntl.h: VALID_OPEN_FLAGS, O_PATH_FLAGS, WILL_CREATE. */
+#define K_VALID_OPEN    (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | \
+                         O_NONBLOCK | O_SYNC | O_DSYNC | O_ASYNC | O_DIRECT | K_O_LARGEFILE | \
+                         O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | K_O_TMPFILE)
+#define K_PATH_FLAGS    (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+#define K_WILL_CREATE   (O_CREAT | K_O_TMPFILE)
+#define K_VALID_RESOLVE (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | \
+                         RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED)
+
+/* Our walk: inside the target's root, through no link of any kind. */
+#define EMU_RESOLVE     (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+#define EMU_STATUS_MAX  (1u << 20)      /* /proc/PID/status with NGROUPS_MAX groups fits */
+#define EMU_PATH_MAX    4096
+#define EMU_IDLE_SECONDS 10
+#define EMU_HELPER_STACK (256 * 1024)
+#define TTY_MAJOR_AUX   5               /* /dev/tty is 5:0 */
+
+struct creds {
+        uid_t uid[4];                   /* real, effective, saved, fs */
+        gid_t gid[4];
+        uint64_t cap_eff;
+        mode_t umask;
+        size_t ngroups;
+        gid_t *groups;
+};
+
+struct capsets {
+        uint64_t eff, perm, inh;
+};
+
+/* What step 1 collects about the target. */
+struct snap {
+        int procfd;                     /* /proc/TID */
+        int rootfd;                     /* its root directory, O_PATH */
+        int usernsfd;                   /* its user namespace if not ours, else -1 */
+        int pidfd;                      /* connect only, else -1 */
+        struct creds creds;             /* groups: malloc'ed */
+        gid_t *scratch;                 /* ngroups + 1 entries for groups_set() */
+};
+
+enum job_kind { JOB_OPEN, JOB_CONNECT };
+
+struct job {
+        enum job_kind kind;
+        struct snap snap;
+        char *path;                     /* open: resolved path; connect: unix path or NULL */
+        uint64_t flags, mode, resolve;  /* open, normalised */
+        int sock;                       /* connect: our copy of the target's socket */
+        struct sockaddr_storage addr;
+        socklen_t addrlen;
+        int result;                     /* 0, EMULATE_STALE or -errno */
+        int fd;                         /* open: ours, -1 until opened */
+        int notify_fd;                  /* asynchronous: our duplicate; else -1 */
+        uint64_t id;
+        int stale_errno;
+        void (*done)(void *arg, const struct emulate_outcome *outcome);
+        void *arg;
+        bool finished;                  /* synchronous: set under pool.lock */
+        struct job *next;
+};
+
+/* One worker thread's state: its capability sets as created (the ceiling
+ * for every target) and the fs credentials now in force. */
+struct worker {
+        int error;                      /* set up failed: every job fails with it */
+        struct capsets caps;
+        bool applied;
+        struct creds cur;               /* groups: malloc'ed copy */
+};
+
+static struct {
+        pthread_mutex_t lock;
+        pthread_cond_t work;            /* a job was queued */
+        pthread_cond_t finished;        /* a synchronous job finished */
+        struct job *head, *tail;
+        /* A worker is busy from taking a job until it has handed the
+         * result over; the others are free or about to be. */
+        unsigned workers, busy, queued;
+} pool = {
+        .lock = PTHREAD_MUTEX_INITIALIZER,
+        .work = PTHREAD_COND_INITIALIZER,
+        .finished = PTHREAD_COND_INITIALIZER,
+};
+
+int emulate_check_open_how(uint64_t flags, uint64_t mode, uint64_t resolve)
+{
+        if (flags & ~(uint64_t)K_VALID_OPEN)
+                return -EINVAL;
+        if (mode & ~(uint64_t)07777)
+                return -EINVAL;
+        if (mode && !(flags & K_WILL_CREATE))
+                return -EINVAL;
+        if (resolve & ~(uint64_t)K_VALID_RESOLVE)
+                return -EINVAL;
+        if ((resolve & RESOLVE_BENEATH) && (resolve & RESOLVE_IN_ROOT))
+                return -EINVAL;
+        if ((flags & O_PATH) && (flags & ~(uint64_t)K_PATH_FLAGS))
+                return -EINVAL;
+        return 0;
+}
+
+/* build_open_how() for open/openat/creat. */
+static void open_normalise(uint64_t *flags, uint64_t *mode)
+{
+        uint64_t f = *flags & K_VALID_OPEN;
+
+        if (f & O_PATH)
+                f &= K_PATH_FLAGS;
+        *mode = (f & K_WILL_CREATE) ? *mode & 07777 : 0;
+        *flags = f;
+}
+
+static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode,
+                       uint64_t resolve)
+{
+        struct open_how how = { .flags = flags | O_CLOEXEC, .mode = mode, .resolve = resolve };
+        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : (int)fd;
+}
+
+/* ---- credentials --------------------------------------------------------
+ * Applying them allocates nothing and takes no lock: the helper runs it. */
+
+/* The text after "key:" on its line of status (NUL-terminated), or NULL. */
+static const char *status_value(const char *status, const char *key)
+{
+        size_t n = strlen(key);
+        const char *s = status;
+
+        while (s && *s) {
+                if (!strncmp(s, key, n) && s[n] == ':')
+                        return s + n + 1;
+                s = strchr(s, '\n');
+                if (s)
+                        s++;
+        }
+        return NULL;
+}
+
+/* An unsigned number in base 8, 10 or 16 after optional blanks; advances
+ * *p past it. -EPROTO if there is none or it exceeds max. */
+static int parse_number(const char **p, unsigned base, uint64_t max, uint64_t *ret)
+{
+        const char *s = *p;
+        uint64_t v = 0;
+        bool any = false;
+
+        while (*s == ' ' || *s == '\t')
+                s++;
+        for (;; s++) {
+                unsigned d;
+
+                if (*s >= '0' && *s <= '9')
+                        d = (unsigned)(*s - '0');
+                else if (*s >= 'a' && *s <= 'f')
+                        d = (unsigned)(*s - 'a' + 10);
+                else
+                        break;
+                if (d >= base)
+                        break;
+                if (v > (max - d) / base)
+                        return -EPROTO;
+                v = v * base + d;
+                any = true;
+        }
+        if (!any)
+                return -EPROTO;
+        *p = s;
+        *ret = v;
+        return 0;
+}
+
+static int parse_ids(const char *status, const char *key, uint32_t out[4])
+{
+        const char *p = status_value(status, key);
+        uint64_t v;
+
+        if (!p)
+                return -EPROTO;
+        for (int i = 0; i < 4; i++) {
+                if (parse_number(&p, 10, UINT32_MAX, &v) < 0)
+                        return -EPROTO;
+                out[i] = (uint32_t)v;
+        }
+        return 0;
+}
+
+/* Fills c from the text of /proc/TID/status. Groups go to groups (cap
+ * entries); with more than cap of them c->ngroups tells how many there are
+ * and the result is -E2BIG. Returns 0, -EPROTO or -E2BIG. */
+static int creds_parse(const char *status, struct creds *c, gid_t *groups, size_t cap)
+{
+        const char *p;
+        uint64_t v;
+        size_t n = 0;
+
+        _Static_assert(sizeof(uid_t) == 4 && sizeof(gid_t) == 4, "32-bit ids");
+        if (parse_ids(status, "Uid", (uint32_t *)c->uid) < 0 ||
+            parse_ids(status, "Gid", (uint32_t *)c->gid) < 0)
+                return -EPROTO;
+        p = status_value(status, "CapEff");
+        if (!p || parse_number(&p, 16, UINT64_MAX, &c->cap_eff) < 0)
+                return -EPROTO;
+        p = status_value(status, "Umask");
+        if (!p || parse_number(&p, 8, 07777, &v) < 0)
+                return -EPROTO;
+        c->umask = (mode_t)v;
+        p = status_value(status, "Groups");
+        if (!p)
+                return -EPROTO;
+        while (parse_number(&p, 10, UINT32_MAX, &v) == 0) {
+                if (n < cap)
+                        groups[n] = (gid_t)v;
+                n++;
+        }
+        if (*p != '\n' && *p != ' ' && *p != '\t' && *p != '\0')
+                return -EPROTO;
+        c->ngroups = n;
+        c->groups = groups;
+        return n > cap ? -E2BIG : 0;
+}
+
+static int caps_read(struct capsets *c)
+{
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2];
+
+        memset(d, 0, sizeof(d));
+        if (syscall(SYS_capget, &h, d) < 0)
+                return -errno;
+        c->eff = d[0].effective | (uint64_t)d[1].effective << 32;
+        c->perm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+        c->inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+        return 0;
+}
+
+/* capset(2) on the calling thread only (glibc has no wrapper; libcap's
+ * cap_set_proc is the same system call). */
+static int caps_write(const struct capsets *c)
+{
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2] = {
+                { (uint32_t)c->eff, (uint32_t)c->perm, (uint32_t)c->inh },
+                { (uint32_t)(c->eff >> 32), (uint32_t)(c->perm >> 32), (uint32_t)(c->inh >> 32) },
+        };
+
+        return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+/* setgroups(2) as a raw system call: glibc's wrapper changes every thread
+ * of the process. An agent without CAP_SETGID passes if the list is
+ * already in force; scratch holds n + 1 entries. */
+static int groups_set(const gid_t *groups, size_t n, gid_t *scratch)
+{
+        long have;
+
+        if (syscall(SYS_setgroups, n, groups) == 0)
+                return 0;
+        if (errno != EPERM)
+                return -errno;
+        have = syscall(SYS_getgroups, n + 1, scratch);
+        if (have != (long)n || (n && memcmp(scratch, groups, n * sizeof(*groups))))
+                return -EPERM;
+        return 0;
+}
+
+/* setfsuid/setfsgid report no failure: ask for the value afterwards. */
+static int fsid_set(long nr, uint32_t id)
+{
+        syscall(nr, id);
+        return (uint32_t)syscall(nr, (uint32_t)-1) == id ? 0 : -EPERM;
+}
+
+/* A worker takes on the target's fs credentials: what open(2) checks and
+ * what a created inode gets. Capabilities are raised first (setgroups and
+ * setfs*id need CAP_SETGID/CAP_SETUID), set to the target's last. */
+static int worker_become(struct worker *w, const struct snap *s)
+{
+        const struct creds *c = &s->creds;
+        struct capsets caps = w->caps;
+        gid_t *copy;
+        int r;
+
+        if (w->error)
+                return w->error;
+        if (w->applied && w->cur.uid[3] == c->uid[3] && w->cur.gid[3] == c->gid[3] &&
+            w->cur.cap_eff == c->cap_eff && w->cur.umask == c->umask &&
+            w->cur.ngroups == c->ngroups &&
+            (!c->ngroups || !memcmp(w->cur.groups, c->groups, c->ngroups * sizeof(gid_t))))
+                return 0;
+        w->applied = false;
+        caps.eff = caps.perm;
+        r = caps_write(&caps);
+        if (r == 0)
+                r = groups_set(c->groups, c->ngroups, s->scratch);
+        if (r == 0)
+                r = fsid_set(SYS_setfsgid, c->gid[3]);
+        if (r == 0)
+                r = fsid_set(SYS_setfsuid, c->uid[3]);
+        if (r < 0)
+                return r;
+        caps.eff = c->cap_eff & caps.perm;
+        r = caps_write(&caps);
+        if (r < 0)
+                return r;
+        umask(c->umask);
+
+        copy = realloc(w->cur.groups, (c->ngroups + 1) * sizeof(gid_t));
+        if (!copy)
+                return 0;       /* in force, just not cached */
+        memcpy(copy, c->groups, c->ngroups * sizeof(gid_t));
+        w->cur = *c;
+        w->cur.groups = copy;
+        w->applied = true;
+        return 0;
+}
+
+/* The helper takes on all of the target's ids (SO_PEERCRED reports the
+ * effective ones), then joins its user namespace if it is not ours, where
+ * the target's capabilities mean what they mean for the target. ids are
+ * set first, as kernel ids in our namespace: setns keeps them. */
+static int helper_become(const struct snap *s)
+{
+        const struct creds *c = &s->creds;
+        struct capsets caps;
+        int r = caps_read(&caps);
+
+        if (r < 0)
+                return r;
+        caps.eff = caps.perm;
+        if ((r = caps_write(&caps)) < 0)
+                return r;
+        /* Keep the permitted set across setresuid away from uid 0, to raise
+         * CAP_SETUID again for setfsuid and CAP_SYS_ADMIN for setns. */
+        if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0)
+                return -errno;
+        if ((r = groups_set(c->groups, c->ngroups, s->scratch)) < 0)
+                return r;
+        if (syscall(SYS_setresgid, c->gid[0], c->gid[1], c->gid[2]) < 0 ||
+            syscall(SYS_setresuid, c->uid[0], c->uid[1], c->uid[2]) < 0)
+                return -errno;
+        if ((r = caps_write(&caps)) < 0)
+                return r;
+        if ((r = fsid_set(SYS_setfsgid, c->gid[3])) < 0 ||
+            (r = fsid_set(SYS_setfsuid, c->uid[3])) < 0)
+                return r;
+        if (s->usernsfd >= 0) {
+                if (setns(s->usernsfd, CLONE_NEWUSER) < 0)
+                        return -errno;
+                if ((r = caps_read(&caps)) < 0)
+                        return r;
+        }
+        caps.eff = c->cap_eff & caps.perm;
+        if ((r = caps_write(&caps)) < 0)
+                return r;
+        umask(c->umask);
+        return 0;
+}
+
+/* ---- the work ----------------------------------------------------------- */
+
+/* Why an open through no symlink failed with ELOOP: a link where the
+ * resolved path had none (stale), or a final link the kernel refuses too
+ * (O_NOFOLLOW). */
+static int open_eloop(const struct job *j)
+{
+        cleanup_close int fd = sys_openat2(j->snap.rootfd, j->path, O_PATH | O_NOFOLLOW, 0,
+                                           EMU_RESOLVE);
+        struct stat st;
+
+        if (fd == -ELOOP)
+                return EMULATE_STALE;   /* a directory component is a link now */
+        if (fd < 0)
+                return fd;              /* gone meanwhile: what an open gets now */
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode) && (j->flags & O_NOFOLLOW))
+                return -ELOOP;
+        return EMULATE_STALE;
+}
+
+static int op_open(struct job *j)
+{
+        uint64_t flags = j->flags | ((j->flags & O_PATH) ? 0 : O_NOCTTY);
+        int fd = sys_openat2(j->snap.rootfd, j->path, flags, j->mode,
+                             EMU_RESOLVE | (j->resolve & RESOLVE_CACHED));
+        struct stat st;
+
+        if (fd == -ELOOP)
+                return open_eloop(j);
+        if (fd < 0)
+                return fd;
+        if (!(j->flags & O_PATH) && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+            st.st_rdev == makedev(TTY_MAJOR_AUX, 0)) {
+                close(fd);
+                return -ENXIO;
+        }
+        j->fd = fd;
+        return 0;
+}
+
+/* "/proc/self/fd/N" without stdio: the helper may not take locks. */
+static void proc_fd_name(char *buf, int fd)
+{
+        static const char prefix[] = "/proc/self/fd/";
+        char digits[12];
+        size_t n = 0;
+        unsigned v = (unsigned)fd;
+
+        do {
+                digits[n++] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        memcpy(buf, prefix, sizeof(prefix) - 1);
+        buf += sizeof(prefix) - 1;
+        while (n)
+                *buf++ = digits[--n];
+        *buf = '\0';
+}
+
+static int op_connect(struct job *j)
+{
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        cleanup_close int fd = -1;
+        struct stat st;
+
+        if (!j->path)
+                return connect(j->sock, (const struct sockaddr *)&j->addr, j->addrlen) < 0
+                       ? -errno : 0;
+        /* The socket file itself, found in the target's root under the
+         * target's credentials; the magic link in our /proc leads connect
+         * to that inode whatever happens to the path meanwhile. */
+        fd = sys_openat2(j->snap.rootfd, j->path, O_PATH | O_NOFOLLOW, 0, EMU_RESOLVE);
+        if (fd == -ELOOP)
+                return EMULATE_STALE;
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode))
+                return EMULATE_STALE;
+        proc_fd_name(sun.sun_path, fd);
+        return connect(j->sock, (const struct sockaddr *)&sun,
+                       (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+                                   strlen(sun.sun_path) + 1)) < 0 ? -errno : 0;
+}
+
+static int helper_main(void *arg)
+{
+        struct job *j = arg;
+        int r = helper_become(&j->snap);
+
+        if (r == 0)
+                r = j->kind == JOB_OPEN ? op_open(j) : op_connect(j);
+        j->result = r;
+        /* The raw call rather than _exit(): no noreturn, so no sanitizer
+         * stack unwinding on this foreign stack. The helper is one thread:
+         * exit ends the process. */
+        syscall(SYS_exit, 0);
+        return 0;
+}
+
+static int helper_run(struct job *j)
+{
+        char *stack = malloc(EMU_HELPER_STACK);
+        int status, r = 0;
+        pid_t pid;
+
+        if (!stack)
+                return -ENOMEM;
+        j->result = -ECHILD;    /* stays if the helper is killed */
+        pid = clone(helper_main, stack + EMU_HELPER_STACK, CLONE_VM | CLONE_FILES | CLONE_VFORK, j);
+        if (pid < 0)
+                r = -errno;
+        else
+                while (waitpid(pid, &status, __WCLONE) < 0 && errno == EINTR)
+                        ;
+        free(stack);
+        return r < 0 ? r : j->result;
+}
+
+static void job_run(struct worker *w, struct job *j)
+{
+        if (j->kind == JOB_CONNECT && j->addr.ss_family != AF_UNIX) {
+                j->result = op_connect(j);
+        } else if (j->kind == JOB_OPEN && j->snap.usernsfd < 0) {
+                j->result = worker_become(w, &j->snap);
+                if (j->result == 0)
+                        j->result = op_open(j);
+        } else {
+                j->result = helper_run(j);
+        }
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+static void snap_release(struct snap *s)
+{
+        util_closep(&s->procfd);
+        util_closep(&s->rootfd);
+        util_closep(&s->usernsfd);
+        util_closep(&s->pidfd);
+        free(s->creds.groups);
+        free(s->scratch);
+}
+
+static struct job *job_free(struct job *j)
+{
+        if (!j)
+                return NULL;
+        snap_release(&j->snap);
+        util_closep(&j->sock);
+        util_closep(&j->fd);
+        util_closep(&j->notify_fd);
+        free(j->path);
+        free(j);
+        return NULL;
+}
+
+static void job_freep(struct job **j)
+{
+        job_free(*j);
+}
+
+#define cleanup_job __attribute__((cleanup(job_freep)))
+
+static struct job *job_new(enum job_kind kind)
+{
+        struct job *j = calloc(1, sizeof(*j));
+
+        if (!j)
+                return NULL;
+        j->kind = kind;
+        j->snap.procfd = j->snap.rootfd = j->snap.usernsfd = j->snap.pidfd = -1;
+        j->sock = j->fd = j->notify_fd = -1;
+        return j;
+}
+
+static int read_status(int procfd, char **ret)
+{
+        cleanup_close int fd = openat(procfd, "status", O_RDONLY | O_CLOEXEC);
+        cleanup_free char *buf = NULL;
+        size_t cap = 0, len = 0;
+
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n;
+
+                if (len + 1 >= cap) {
+                        char *bigger;
+
+                        if (cap >= EMU_STATUS_MAX)
+                                return -E2BIG;
+                        cap = cap ? cap * 2 : 4096;
+                        bigger = realloc(buf, cap);
+                        if (!bigger)
+                                return -ENOMEM;
+                        buf = bigger;
+                }
+                n = read(fd, buf + len, cap - 1 - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int same_userns(int procfd)
+{
+        struct stat ours, theirs;
+
+        if (stat("/proc/self/ns/user", &ours) < 0 || fstatat(procfd, "ns/user", &theirs, 0) < 0)
+                return -errno;
+        return ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
+/* A task that has gone leaves ENOENT/ESRCH behind in /proc. */
+static int gone(int r)
+{
+        return r == -ENOENT ? -ESRCH : r;
+}
+
+/* Step 1 (see the top of the file). notify_fd < 0: no id check. */
+static int snap_take(struct snap *s, pid_t tid, int notify_fd, uint64_t id, bool want_pidfd)
+{
+        cleanup_free char *status = NULL;
+        char path[32];
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d", (int)tid);
+        s->procfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (s->procfd < 0)
+                return gone(-errno);
+        if (want_pidfd) {
+                s->pidfd = target_pidfd(tid);
+                if (s->pidfd < 0)
+                        return gone(s->pidfd);
+        }
+        /* Both fds were opened while tid was (still) the held thread. */
+        if (notify_fd >= 0 && (r = notify_id_valid(notify_fd, id)) < 0)
+                return r;
+        s->rootfd = openat(s->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (s->rootfd < 0)
+                return gone(-errno);
+        r = read_status(s->procfd, &status);
+        if (r < 0)
+                return gone(r);
+        r = creds_parse(status, &s->creds, NULL, 0);
+        if (r == -E2BIG || r == 0) {
+                s->creds.groups = calloc(s->creds.ngroups + 1, sizeof(gid_t));
+                s->scratch = calloc(s->creds.ngroups + 1, sizeof(gid_t));
+                if (!s->creds.groups || !s->scratch)
+                        return -ENOMEM;
+                r = creds_parse(status, &s->creds, s->creds.groups, s->creds.ngroups);
+        }
+        if (r < 0)
+                return r;
+        r = same_userns(s->procfd);
+        if (r < 0)
+                return gone(r);
+        if (r == 0) {
+                s->usernsfd = openat(s->procfd, "ns/user", O_RDONLY | O_CLOEXEC);
+                if (s->usernsfd < 0)
+                        return gone(-errno);
+        }
+        return 0;
+}
+
+static int job_prepare_open(struct job *j, int notify_fd, uint64_t id, pid_t tid,
+                            const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
+{
+        if (tid <= 0 || !path || path[0] != '/' || strnlen(path, EMU_PATH_MAX) >= EMU_PATH_MAX)
+                return -EINVAL;
+        if (resolve & ~(uint64_t)K_VALID_RESOLVE)
+                return -EINVAL;
+        open_normalise(&flags, &mode);
+        j->flags = flags;
+        j->mode = mode;
+        j->resolve = resolve;
+        j->path = strdup(path);
+        if (!j->path)
+                return -ENOMEM;
+        return snap_take(&j->snap, tid, notify_fd, id, false);
+}
+
+static int job_prepare_connect(struct job *j, int notify_fd, uint64_t id, pid_t tid,
+                               int sockfd, const struct sockaddr *addr, socklen_t len,
+                               const char *unix_path)
+{
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)addr;
+        bool path_addr;
+        int r;
+
+        if (tid <= 0 || sockfd < 0 || len > sizeof(j->addr) || (!addr && len))
+                return -EINVAL;
+        path_addr = len > offsetof(struct sockaddr_un, sun_path) && addr->sa_family == AF_UNIX &&
+                    sun->sun_path[0] != '\0';
+        /* Never connect a path as the agent sees it. */
+        if (path_addr != (unix_path != NULL))
+                return -EINVAL;
+        if (unix_path && (unix_path[0] != '/' || strnlen(unix_path, EMU_PATH_MAX) >= EMU_PATH_MAX))
+                return -EINVAL;
+        if (len)
+                memcpy(&j->addr, addr, len);
+        else
+                j->addr.ss_family = AF_UNSPEC;
+        j->addrlen = len;
+        if (unix_path && !(j->path = strdup(unix_path)))
+                return -ENOMEM;
+        r = snap_take(&j->snap, tid, notify_fd, id, true);
+        if (r < 0)
+                return r;
+        j->sock = (int)syscall(SYS_pidfd_getfd, j->snap.pidfd, sockfd, 0);
+        if (j->sock < 0)
+                return -errno;
+        return 0;
+}
+
+/* ---- the pool ----------------------------------------------------------- */
+
+/* The next job, or NULL when the worker has been idle long enough to go.
+ * done: the worker is still busy with a job it has just finished. */
+static struct job *pool_take(bool done)
+{
+        struct timespec until;
+        struct job *j;
+
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += EMU_IDLE_SECONDS;
+        pthread_mutex_lock(&pool.lock);
+        if (done)
+                pool.busy--;
+        while (!pool.head) {
+                if (pthread_cond_timedwait(&pool.work, &pool.lock, &until) == ETIMEDOUT &&
+                    !pool.head) {
+                        pool.workers--;
+                        pthread_mutex_unlock(&pool.lock);
+                        return NULL;
+                }
+        }
+        j = pool.head;
+        pool.head = j->next;
+        if (!pool.head)
+                pool.tail = NULL;
+        pool.queued--;
+        pool.busy++;
+        pthread_mutex_unlock(&pool.lock);
+        return j;
+}
+
+static struct emulate_outcome job_answer(struct job *j)
+{
+        struct emulate_outcome o = { .result = j->result };
+
+        if (j->kind == JOB_OPEN && j->result == 0) {
+                int r = emulate_install_fd(j->notify_fd, j->id, TAKE_FD(j->fd), j->flags);
+
+                o.result = r;
+                if (r >= 0 || r == -ENOENT) {
+                        o.answer = r < 0 ? r : 0;
+                } else {
+                        /* Still held: answer as open does at the fd limit. */
+                        o.result = (r == -EMFILE || r == -EBADF) ? -EMFILE : r;
+                        o.answer = notify_respond_errno(j->notify_fd, j->id, -o.result);
+                }
+        } else if (j->result == EMULATE_STALE) {
+                o.answer = notify_respond_errno(j->notify_fd, j->id, j->stale_errno);
+        } else if (j->result < 0) {
+                o.answer = notify_respond_errno(j->notify_fd, j->id, -j->result);
+        } else {
+                o.answer = notify_respond_value(j->notify_fd, j->id, 0);
+        }
+        return o;
+}
+
+static void *worker_main(void *unused)
+{
+        struct worker w = { 0 };
+        bool done = false;
+        struct job *j;
+
+        (void)unused;
+        /* Our own umask (and cwd/root copy): the rest of the agent keeps
+         * its fs_struct. */
+        if (unshare(CLONE_FS) < 0)
+                w.error = -errno;
+        else
+                w.error = caps_read(&w.caps);
+        while ((j = pool_take(done))) {
+                job_run(&w, j);
+                done = true;
+                if (j->notify_fd >= 0) {
+                        struct emulate_outcome o = job_answer(j);
+                        void (*cb)(void *, const struct emulate_outcome *) = j->done;
+                        void *arg = j->arg;
+
+                        /* Everything the job held is released before the
+                         * caller hears of it. */
+                        job_free(j);
+                        if (cb)
+                                cb(arg, &o);
+                } else {
+                        /* Free again before the caller can submit its next
+                         * job, or that would start another worker. */
+                        pthread_mutex_lock(&pool.lock);
+                        j->finished = true;
+                        pool.busy--;
+                        done = false;
+                        pthread_cond_broadcast(&pool.finished);
+                        pthread_mutex_unlock(&pool.lock);
+                }
+        }
+        free(w.cur.groups);
+        return NULL;
+}
+
+static int pool_spawn(void)
+{
+        pthread_attr_t attr;
+        sigset_t all, old;
+        pthread_t t;
+        int r;
+
+        r = pthread_attr_init(&attr);
+        if (r)
+                return -r;
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        /* Signals for the agent go to its own threads, never a worker. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        r = pthread_create(&t, &attr, worker_main, NULL);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
+        return -r;
+}
+
+/* Hands j to an idle worker or a new one. Never queues behind busy
+ * workers: a job would wait for slow connects of other targets. */
+static int pool_submit(struct job *j)
+{
+        int r = 0;
+
+        pthread_mutex_lock(&pool.lock);
+        if (pool.queued >= pool.workers - pool.busy) {
+                if (pool.workers >= EMULATE_MAX_WORKERS)
+                        r = -EAGAIN;
+                else if ((r = pool_spawn()) == 0)
+                        pool.workers++;
+        }
+        if (r == 0) {
+                j->next = NULL;
+                if (pool.tail)
+                        pool.tail->next = j;
+                else
+                        pool.head = j;
+                pool.tail = j;
+                pool.queued++;
+                pthread_cond_signal(&pool.work);
+        }
+        pthread_mutex_unlock(&pool.lock);
+        return r;
+}
+
+static int job_run_sync(struct job *j)
+{
+        int r = pool_submit(j);
+
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&pool.lock);
+        while (!j->finished)
+                pthread_cond_wait(&pool.finished, &pool.lock);
+        pthread_mutex_unlock(&pool.lock);
+        return 0;
+}
+
+/* ---- the API ------------------------------------------------------------ */
+
+int emulate_open(pid_t tid, const char *resolved_path, uint64_t flags, uint64_t mode,
+                 uint64_t resolve, int *ret_fd)
+{
+        cleanup_job struct job *j = job_new(JOB_OPEN);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        if (!ret_fd)
+                return -EINVAL;
+        r = job_prepare_open(j, -1, 0, tid, resolved_path, flags, mode, resolve);
+        if (r == 0)
+                r = job_run_sync(j);
+        if (r < 0)
+                return r;
+        if (j->result == 0)
+                *ret_fd = TAKE_FD(j->fd);
+        return j->result;
+}
+
+int emulate_install_fd(int notify_fd, uint64_t id, int fd, uint64_t open_flags)
+{
+        int r = notify_addfd(notify_fd, id, fd, (open_flags & O_CLOEXEC) ? O_CLOEXEC : 0, true);
+
+        util_closep(&fd);
+        return r;
+}
+
+int emulate_connect(pid_t tid, int target_sockfd, const struct sockaddr *addr, socklen_t len,
+                    const char *resolved_unix_path, int *ret_result)
+{
+        cleanup_job struct job *j = job_new(JOB_CONNECT);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        if (!ret_result)
+                return -EINVAL;
+        r = job_prepare_connect(j, -1, 0, tid, target_sockfd, addr, len, resolved_unix_path);
+        if (r == 0)
+                r = job_run_sync(j);
+        if (r < 0)
+                return r;
+        *ret_result = j->result;
+        return 0;
+}
+
+/* The parts both asynchronous starts share once the job is prepared. */
+static int job_start(struct job **jp, int r, int notify_fd, uint64_t id, int stale_errno,
+                     void (*done)(void *, const struct emulate_outcome *), void *arg)
+{
+        struct job *j = *jp;
+
+        if (r < 0)
+                return r;
+        j->notify_fd = fcntl(notify_fd, F_DUPFD_CLOEXEC, 3);
+        if (j->notify_fd < 0)
+                return -errno;
+        j->id = id;
+        j->stale_errno = stale_errno;
+        j->done = done;
+        j->arg = arg;
+        r = pool_submit(j);
+        if (r == 0)
+                *jp = NULL;     /* the worker owns it */
+        return r;
+}
+
+int emulate_open_start(int notify_fd, uint64_t id, pid_t tid, const char *resolved_path,
+                       uint64_t flags, uint64_t mode, uint64_t resolve, int stale_errno,
+                       void (*done)(void *arg, const struct emulate_outcome *outcome),
+                       void *arg)
+{
+        cleanup_job struct job *j = job_new(JOB_OPEN);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        if (notify_fd < 0 || stale_errno <= 0 || stale_errno > 4095)
+                return -EINVAL;
+        r = job_prepare_open(j, notify_fd, id, tid, resolved_path, flags, mode, resolve);
+        return job_start(&j, r, notify_fd, id, stale_errno, done, arg);
+}
+
+int emulate_connect_start(int notify_fd, uint64_t id, pid_t tid, int target_sockfd,
+                          const struct sockaddr *addr, socklen_t len,
+                          const char *resolved_unix_path, int stale_errno,
+                          void (*done)(void *arg, const struct emulate_outcome *outcome),
+                          void *arg)
+{
+        cleanup_job struct job *j = job_new(JOB_CONNECT);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        if (notify_fd < 0 || stale_errno <= 0 || stale_errno > 4095)
+                return -EINVAL;
+        r = job_prepare_connect(j, notify_fd, id, tid, target_sockfd, addr, len,
+                                resolved_unix_path);
+        return job_start(&j, r, notify_fd, id, stale_errno, done, arg);
+}
