@@ -43,6 +43,7 @@ struct run_options {
         int refuse_errno;
         bool learn_reads;
         bool stats;
+        bool no_emulate;
         long grace_ms;
         char **argv;
 };
@@ -70,6 +71,10 @@ static void run_usage(FILE *out)
                 "                        descendants may run before they are killed\n"
                 "                        (default 2)\n"
                 "      --stats           print counts of held calls on stderr at the end\n"
+                "      --no-emulate      enforce: let the kernel perform allowed opens and\n"
+                "                        connects (CONTINUE) instead of driftlock performing\n"
+                "                        them: faster, but a thread that rewrites the path\n"
+                "                        after the check defeats it (for measurements)\n"
                 "  -h, --help            show this help\n"
                 "\n"
                 "Modes:\n"
@@ -85,7 +90,7 @@ static void run_usage(FILE *out)
 
 static int run_parse(int argc, char **argv, struct run_options *o)
 {
-        enum { OPT_ERRNO = 256, OPT_LEARN_READS, OPT_GRACE, OPT_STATS };
+        enum { OPT_ERRNO = 256, OPT_LEARN_READS, OPT_GRACE, OPT_STATS, OPT_NO_EMULATE };
         static const struct option longopts[] = {
                 { "profile", required_argument, NULL, 'p' },
                 { "mode", required_argument, NULL, 'm' },
@@ -94,6 +99,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 { "learn-reads", no_argument, NULL, OPT_LEARN_READS },
                 { "grace", required_argument, NULL, OPT_GRACE },
                 { "stats", no_argument, NULL, OPT_STATS },
+                { "no-emulate", no_argument, NULL, OPT_NO_EMULATE },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -132,6 +138,9 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                         break;
                 case OPT_STATS:
                         o->stats = true;
+                        break;
+                case OPT_NO_EMULATE:
+                        o->no_emulate = true;
                         break;
                 case OPT_GRACE:
                         errno = 0;
@@ -430,10 +439,11 @@ static void run_summary(const struct session *s, const char *profile, bool stats
 
         if (stats)
                 fprintf(stderr,
-                        "driftlock: stats: held=%llu allowed=%llu denied=%llu alerted=%llu learned=%llu gone=%llu\n",
+                        "driftlock: stats: held=%llu allowed=%llu denied=%llu alerted=%llu learned=%llu gone=%llu emulated=%llu\n",
                         (unsigned long long)c->held, (unsigned long long)c->allowed,
                         (unsigned long long)c->denied, (unsigned long long)c->alerted,
-                        (unsigned long long)c->learned, (unsigned long long)c->gone);
+                        (unsigned long long)c->learned, (unsigned long long)c->gone,
+                        (unsigned long long)c->emulated);
         if (s->mode == PROFILE_MODE_LEARN)
                 fprintf(stderr, "driftlock: learn: %llu new entries merged into %s\n",
                         (unsigned long long)c->learned, profile);
@@ -487,6 +497,7 @@ int cli_run(int argc, char **argv)
         so.refuse_errno = o.refuse_errno;
         so.events_fd = events_fd;
         so.learn_reads = o.learn_reads;
+        so.no_emulate = o.no_emulate;
         r = session_new(&so, run_diag, o.profile, &s);
         if (r < 0) {
                 if (r != -EINVAL)

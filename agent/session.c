@@ -32,6 +32,7 @@ int session_new(const struct session_options *opts, profile_diag_fn diag, void *
         if (!s)
                 return -ENOMEM;
         *s = (struct session){
+                .emulate = !opts->no_emulate,
                 .mode = opts->mode,
                 .refuse_errno = opts->refuse_errno,
                 .events_fd = opts->events_fd,

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "decide.h"
+#include "emulate.h"
 #include "encode.h"
 #include "netrule.h"
 #include "notify.h"
@@ -37,6 +38,8 @@ struct held {
         char raw[2][PATH_MAX_BYTES + 1];        /* path operands as the target wrote them */
         char *path[2];                          /* resolved, container view (malloc) */
         const char *unnamed[2];                 /* why an operand has no usable name */
+        bool lexical[2];                        /* named by its lexical path only (a
+                                                   pipe behind /dev/stdout, ...) */
         struct policy_endpoint ep;              /* connect */
         char *ep_path;                          /* owns ep.path for unix sockets */
         bool ep_unnamed;
@@ -110,6 +113,8 @@ static int supervisor_copy_open_how(int memfd, struct held *h)
         if (r < 0)
                 return r;
         syscalls_set_open_flags(&h->call, how.flags);
+        h->call.open_mode = how.mode;
+        h->call.open_resolve = how.resolve;
         return 0;
 }
 
@@ -157,8 +162,10 @@ static int supervisor_resolve(struct held *h, unsigned i)
         if (supervisor_kernel_would_fail(-r))
                 return -r;
         if (op->cls != PROFILE_EXEC && raw[0] != '\0' &&
-            resolve_lexical(h->tid, op->dirfd, raw, &h->path[i]) == 0)
+            resolve_lexical(h->tid, op->dirfd, raw, &h->path[i]) == 0) {
+                h->lexical[i] = true;
                 return 0;
+        }
         h->unnamed[i] = op->cls == PROFILE_EXEC ? "program has no path in the target's root"
                                                 : "path not resolvable in the target's root";
         return 0;
@@ -353,6 +360,131 @@ static void supervisor_account(struct session *s, const struct held *h,
                 supervisor_emit(s, h, d, cls, path, path ? NULL : h->addr_text);
 }
 
+/* A call handed to an emulation worker. The worker answers it; if the
+ * path changed between the check and the open (an argument-rewrite race,
+ * or a symlink swapped in), the target gets EPERM and this reports it. The
+ * report owns copies of everything: the session may be gone by then. */
+struct supervisor_async {
+        int events_fd;
+        struct event ev;
+        char *strings;          /* one allocation behind the event's strings */
+};
+
+static void supervisor_async_done(void *arg, const struct emulate_outcome *outcome)
+{
+        struct supervisor_async *a = arg;
+        struct strbuf line = STRBUF_INIT;
+
+        if (outcome->result == EMULATE_STALE && outcome->answer == 0) {
+                clock_gettime(CLOCK_REALTIME, &a->ev.time);
+                if (event_format(&a->ev, &line) == 0)
+                        (void)!write(a->events_fd, line.data, line.len);
+                strbuf_release(&line);
+        }
+        free(a->strings);
+        free(a);
+}
+
+static char *supervisor_stash(char **cursor, const char *s)
+{
+        char *at = *cursor;
+
+        if (!s)
+                return NULL;
+        strcpy(at, s);
+        *cursor += strlen(s) + 1;
+        return at;
+}
+
+static struct supervisor_async *supervisor_async_new(const struct session *s,
+                                                     const struct held *h,
+                                                     enum profile_class cls,
+                                                     const char *path, const char *addr)
+{
+        const char *parts[] = { s->container, s->profile_name, s->image, path, addr };
+        struct supervisor_async *a = calloc(1, sizeof(*a));
+        size_t size = 0;
+        char *cursor;
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+                size += parts[i] ? strlen(parts[i]) + 1 : 0;
+        a->strings = cursor = malloc(size ? size : 1);
+        if (!a->strings) {
+                free(a);
+                return NULL;
+        }
+        a->events_fd = s->events_fd;
+        a->ev = (struct event){
+                .container = supervisor_stash(&cursor, s->container),
+                .profile = supervisor_stash(&cursor, s->profile_name),
+                .image = supervisor_stash(&cursor, s->image),
+                .mode = profile_mode_name(s->mode),
+                .class = profile_class_name(cls),
+                .syscall = h->call.name,
+                .verdict = "deny",
+                .error = EPERM,
+                .path = supervisor_stash(&cursor, path),
+                .addr = supervisor_stash(&cursor, addr),
+                .pid = h->tid,
+                .uid = -1,
+                .reason = "the target changed between the check and the call (argument rewrite or symlink swap)",
+        };
+        a->ev.path_len = path ? strlen(path) : 0;
+        return a;
+}
+
+/* Enforce mode: the agent performs an allowed open itself, on the path it
+ * checked, and installs the result in the target (DESIGN.md §4): what the
+ * process gets is what was decided, whatever its memory says by now.
+ * Returns -EINPROGRESS when a worker owns the answer, or an errno to answer
+ * with. */
+static int supervisor_emulate_open(struct session *s, struct held *h)
+{
+        struct supervisor_async *a;
+        int r;
+
+        if (h->call.kind == SYSCALLS_OPENAT2) {
+                r = emulate_check_open_how(h->call.open_flags, h->call.open_mode,
+                                           h->call.open_resolve);
+                if (r < 0)
+                        return -r;
+        }
+        a = supervisor_async_new(s, h, h->call.op[0].cls, h->path[0], NULL);
+        if (!a)
+                return ENOMEM;
+        r = emulate_open_start(h->notify_fd, h->id, h->tid, h->path[0], h->call.open_flags,
+                               h->call.open_mode, h->call.open_resolve, s->refuse_errno,
+                               supervisor_async_done, a);
+        if (r < 0) {
+                supervisor_async_done(a, &(struct emulate_outcome){ .result = r });
+                return r == -ENOENT ? -ESRCH : -r;
+        }
+        s->counts.emulated++;
+        return -EINPROGRESS;
+}
+
+static int supervisor_emulate_connect(struct session *s, struct held *h,
+                                      const struct sockaddr_storage *ss)
+{
+        struct supervisor_async *a = supervisor_async_new(s, h, PROFILE_CONNECT, NULL, h->addr_text);
+        const char *unix_path = h->ep.proto == NETRULE_UNIX && !h->ep.abstract ? h->ep_path : NULL;
+        int r;
+
+        if (!a)
+                return ENOMEM;
+        r = emulate_connect_start(h->notify_fd, h->id, h->tid, h->call.sockfd,
+                                  (const struct sockaddr *)ss, (socklen_t)h->call.sockaddr_len,
+                                  unix_path, s->refuse_errno, supervisor_async_done, a);
+        if (r < 0) {
+                supervisor_async_done(a, &(struct emulate_outcome){ .result = r });
+                return r == -ENOENT ? -ESRCH : -r;
+        }
+        s->counts.emulated++;
+        return -EINPROGRESS;
+}
+
 /* Decides a call whose arguments were copied. Returns the errno to answer
  * with, 0 to let it continue, or -ESRCH when the target vanished. */
 static int supervisor_decide(struct session *s, struct held *h, int memfd)
@@ -379,7 +511,11 @@ static int supervisor_decide(struct session *s, struct held *h, int memfd)
                 else
                         decide_connect(s->mode, s->policy, &h->ep, s->refuse_errno, &d);
                 supervisor_account(s, h, &d, PROFILE_CONNECT, NULL);
-                return d.action == DECIDE_REFUSE ? d.error : 0;
+                if (d.action == DECIDE_REFUSE)
+                        return d.error;
+                if (s->mode == PROFILE_MODE_ENFORCE && s->emulate && !h->ep_unnamed)
+                        return supervisor_emulate_connect(s, h, &ss);
+                return 0;
         }
 
         if (h->call.kind == SYSCALLS_OPENAT2) {
@@ -396,8 +532,20 @@ static int supervisor_decide(struct session *s, struct held *h, int memfd)
          * a read-only open that reaches us anyway (openat2, whose flags BPF
          * cannot see) is let through when reads are unrestricted. */
         if (h->call.op[0].cls == PROFILE_READ && !s->notify_reads &&
-            !policy_restricts_reads(s->policy))
+            !policy_restricts_reads(s->policy)) {
+                /* ... except in enforce mode: openat2's flags could turn
+                 * into a write after we read them, so we open it ourselves
+                 * with the flags we saw. */
+                if (h->call.kind == SYSCALLS_OPENAT2 && s->mode == PROFILE_MODE_ENFORCE &&
+                    s->emulate) {
+                        r = supervisor_resolve(h, 0);
+                        if (r != 0)
+                                return r;
+                        if (!h->unnamed[0] && !h->lexical[0])
+                                return supervisor_emulate_open(s, h);
+                }
                 return 0;
+        }
 
         for (unsigned i = 0; i < h->call.n_operands; i++) {
                 enum profile_class cls = h->call.op[i].cls;
@@ -412,7 +560,14 @@ static int supervisor_decide(struct session *s, struct held *h, int memfd)
                 supervisor_account(s, h, &d, cls, h->path[i] ? h->path[i] : h->raw[i]);
                 decide_combine(&total, &d);
         }
-        return total.action == DECIDE_REFUSE ? total.error : 0;
+        if (total.action == DECIDE_REFUSE)
+                return total.error;
+        /* Objects named only by their lexical path (pipes behind
+         * /dev/stdout) have no path to open again: CONTINUE. */
+        if ((h->call.kind == SYSCALLS_OPEN || h->call.kind == SYSCALLS_OPENAT2) &&
+            s->mode == PROFILE_MODE_ENFORCE && s->emulate && !h->unnamed[0] && !h->lexical[0])
+                return supervisor_emulate_open(s, h);
+        return 0;
 }
 
 int supervisor_handle(struct session *s, struct supervisor_fd *sfd, struct seccomp_notif *req)
@@ -458,8 +613,11 @@ int supervisor_handle(struct session *s, struct supervisor_fd *sfd, struct secco
         }
 
         /* Every call still held gets an answer, whatever went wrong: a
-         * call left unanswered would hang its thread. */
-        if (r < 0 && held_gone(h)) {
+         * call left unanswered would hang its thread. An emulation worker
+         * answers the calls it took (-EINPROGRESS). */
+        if (r == -EINPROGRESS) {
+                r = 0;
+        } else if (r < 0 && held_gone(h)) {
                 s->counts.gone++;
                 r = 0;
         } else if (r < 0) {

@@ -134,9 +134,11 @@ int syscalls_decode(const struct seccomp_data *data, struct syscalls_call *ret)
         case __NR_open:
         case __NR_openat:
                 syscalls_set_open_flags(&call, data->args[d->flags]);
+                call.open_mode = data->args[d->flags + 1];
                 break;
         case __NR_creat:
                 syscalls_set_open_flags(&call, O_CREAT | O_WRONLY | O_TRUNC);
+                call.open_mode = data->args[1];
                 break;
         case __NR_openat2:
                 call.how_addr = data->args[2];

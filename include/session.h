@@ -20,6 +20,7 @@ struct session_counts {
         uint64_t learned;       /* new observations in learn mode */
         uint64_t gone;          /* calls whose process vanished while held */
         uint64_t events_lost;   /* events that could not be written */
+        uint64_t emulated;      /* calls the agent performed for the target */
 };
 
 struct session_options {
@@ -36,6 +37,8 @@ struct session_options {
         int refuse_errno;         /* EPERM or EACCES */
         int events_fd;            /* where event lines go (not owned) */
         bool learn_reads;         /* learn mode: also record reads ([read] section) */
+        bool no_emulate;          /* enforce mode: answer allowed opens and connects
+                                     with CONTINUE (faster, not race-proof) */
 };
 
 struct session {
@@ -52,6 +55,8 @@ struct session {
         bool notify_reads;              /* reads are held (restricted or learned) */
         bool profile_broken;            /* the file had errors: an empty profile
                                            is used and learning is not saved */
+        bool emulate;                   /* enforce: the agent performs allowed opens
+                                           and connects itself (DESIGN.md §4) */
         struct session_counts counts;
 };
 

@@ -37,6 +37,8 @@ struct syscalls_call {
         unsigned n_operands;    /* path operands: 0 (connect), 1 or 2 (rename, ...) */
         struct syscalls_operand op[2];
         uint64_t open_flags;    /* open family: the flags (openat2: after syscalls_set_open_flags) */
+        uint64_t open_mode;     /* open family: the creation mode (openat2: from open_how) */
+        uint64_t open_resolve;  /* openat2: open_how.resolve */
         uint64_t how_addr;      /* openat2: struct open_how in the target */
         uint64_t how_size;
         int sockfd;             /* connect */
