@@ -114,8 +114,11 @@ int control_call(const char *socket_path, const char *request, char **ret_respon
 
         if (fd < 0)
                 return fd;
-        if (send(fd, request, len, MSG_NOSIGNAL) != (ssize_t)len ||
-            send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
+        /* An agent that refuses us answers and closes at once, maybe
+         * before our request is written: its answer is still there to read
+         * after EPIPE. */
+        if ((send(fd, request, len, MSG_NOSIGNAL) != (ssize_t)len ||
+             send(fd, "\n", 1, MSG_NOSIGNAL) != 1) && errno != EPIPE)
                 return -errno;
         for (;;) {
                 ssize_t n = read(fd, buf, sizeof(buf));
