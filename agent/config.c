@@ -1,13 +1,9 @@
 /* The agent's configuration file (see config.h).
  *
- * libinih is fed through a line-checking reader, for the reasons given at
- * the top of profile_ini.c: Debian's libinih 55 cuts lines at 199 bytes,
- * joins indented lines to the previous value, truncates keys to 49 bytes,
- * accepts "key: value" and does not tell the handler the line number. The
- * reader refuses (and reports) every line inih would not read as written
- * and serves an empty line in its place, so the reader's line counter is
- * the line of each handler call. profile_ini.c keeps its reader static;
- * this is a smaller copy of the same rules for a file with one section.
+ * The lines are read by inifile.h under the same rules as profiles, so that
+ * libinih reads each line whole and as written and every problem has its
+ * line number; this file gives the one section, its keys and their values
+ * their meaning.
  *
  * The file is applied to a copy of the configuration, which replaces the
  * caller's only if the whole file was good: a half-applied file would leave
@@ -15,17 +11,13 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ini.h>
 #include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <unistd.h>
 
+#include "inifile.h"
 #include "util.h"
 
 /* The defaults are the module's own arrays: config_release frees a string
@@ -36,8 +28,6 @@ static char config_default_profiles[] = "/var/lib/driftlock/profiles";
 static char config_default_events[] = "-";
 static char config_default_shim_dir[] = "/run/driftlock/shim";
 
-/* libinih copies keys into 50-byte buffers. */
-#define CONFIG_MAX_KEY 49
 /* Offending values are quoted in messages up to this many bytes. */
 #define CONFIG_QUOTE_MAX 120
 #define CONFIG_QUOTE_BUF (CONFIG_QUOTE_MAX + 4)
@@ -283,323 +273,84 @@ int config_set(struct config *c, const char *key, const char *value, const char 
 
 /* ---- the file ---- */
 
-enum config_section {
-        CONFIG_SECTION_NONE,    /* before the first header */
-        CONFIG_SECTION_AGENT,
-        CONFIG_SECTION_IGNORE,  /* unknown or repeated, already reported */
-};
-
 struct config_parser {
-        const char *text;
-        size_t len, pos;
-        unsigned line;                  /* of the line served last */
-        profile_diag_fn diag;
-        void *ctx;
-        unsigned nproblems;
-        int fatal;                      /* -ENOMEM: stop doing work */
-        enum config_section section;
         unsigned agent_line;            /* the [agent] header, 0 if none yet */
         unsigned key_line[CONFIG_NKEYS];
         struct config *c;
 };
 
-static void config_report(struct config_parser *st, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-
-static void config_report(struct config_parser *st, const char *fmt, ...)
+/* s for a message, cut to fit CONFIG_QUOTE_BUF bytes. */
+static const char *config_quote(char *dst, const char *s)
 {
-        char msg[512];
-        va_list ap;
-
-        st->nproblems++;
-        if (!st->diag)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        st->diag(st->ctx, st->line, msg);
+        return inifile_quote(dst, CONFIG_QUOTE_BUF, s, SIZE_MAX);
 }
 
-/* s[0..n) for a message: printable ASCII as is, other bytes as "%XX", cut
- * with "..." (dst holds CONFIG_QUOTE_BUF bytes). */
-static const char *config_quote(char *dst, const char *s, size_t n)
+static int config_section(struct config_parser *st, struct inifile *ini, unsigned line,
+                          const char *name)
 {
-        static const char hex[] = "0123456789ABCDEF";
-        size_t o = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (o + 3 > CONFIG_QUOTE_MAX) {
-                        memcpy(dst + o, "...", 3);
-                        o += 3;
-                        break;
-                }
-                if (c >= 0x20 && c < 0x7f) {
-                        dst[o++] = (char)c;
-                } else {
-                        dst[o++] = '%';
-                        dst[o++] = hex[c >> 4];
-                        dst[o++] = hex[c & 0xf];
-                }
-        }
-        dst[o] = '\0';
-        return dst;
-}
-
-static bool config_blank(char c)
-{
-        return c == ' ' || c == '\t';
-}
-
-/* inih's ini_find_chars_or_comment: the first of chars, a ';' after white
- * space, or the end. */
-static size_t config_find(const char *s, size_t n, const char *chars)
-{
-        bool was_space = false;
-        size_t i;
-
-        for (i = 0; i < n; i++) {
-                if (strchr(chars, s[i]) || (was_space && s[i] == ';'))
-                        break;
-                was_space = config_blank(s[i]);
-        }
-        return i;
-}
-
-/* Checks a section header line s[0..n) (s[0] == '[') and enters its
- * section. Returns true if inih may read it; otherwise it was reported. */
-static bool config_check_section(struct config_parser *st, const char *s, size_t n)
-{
-        size_t end = 1 + config_find(s + 1, n - 1, "]"), rest;
         char q[CONFIG_QUOTE_BUF];
 
-        /* Keys after a bad header do not belong to the section before it. */
-        st->section = CONFIG_SECTION_IGNORE;
-        if (end == n || s[end] != ']') {
-                config_report(st, "section header without closing ']'");
-                return false;
-        }
-        rest = end + 1;
-        while (rest < n && config_blank(s[rest]))
-                rest++;
-        if (rest < n && (s[rest] != ';' || rest == end + 1)) {
-                config_report(st, "unexpected text after ']' (only ' ; comment' may follow)");
-                return false;
-        }
-        if (end - 1 != strlen("agent") || memcmp(s + 1, "agent", end - 1) != 0) {
-                config_report(st, "unknown section [%s] (expected [agent])",
-                              config_quote(q, s + 1, end - 1));
-                return false;
-        }
-        if (st->agent_line) {
-                config_report(st, "repeated [agent] section (first on line %u)", st->agent_line);
-                return false;
-        }
-        st->agent_line = st->line;
-        st->section = CONFIG_SECTION_AGENT;
-        return true;
+        if (strcmp(name, "agent") != 0)
+                return inifile_report(ini, "unknown section [%s] (expected [agent])",
+                                      config_quote(q, name));
+        if (st->agent_line)
+                return inifile_report(ini, "repeated [agent] section (first on line %u)",
+                                      st->agent_line);
+        st->agent_line = line;
+        return 0;
 }
 
-static const char *config_check_pair(const char *s, size_t n)
+/* inifile's handler: a header (name NULL) or a key of a section that was
+ * not refused, so section is "agent" or NULL (before any header). */
+static int config_handler(void *ctx, struct inifile *ini, unsigned line, const char *section,
+                          const char *name, const char *value)
 {
-        size_t end = config_find(s, n, "=:"), key = end;
-
-        if (end == n || s[end] != '=')
-                return "expected 'key = value' or '[section]'";
-        while (key > 0 && config_blank(s[key - 1]))
-                key--;
-        if (key == 0)
-                return "missing key before '='";
-        if (key > CONFIG_MAX_KEY)
-                return "key too long (limit 49 bytes)";
-        return NULL;
-}
-
-/* Returns true if inih may read line s[0..n); otherwise it was reported. */
-static bool config_check_line(struct config_parser *st, const char *s, size_t n, size_t limit)
-{
-        const char *problem = NULL;
-        size_t i;
-
-        if (n > limit) {
-                config_report(st, "line too long (%zu bytes, limit %zu); it was not read",
-                              n, limit);
-                return false;
-        }
-        for (i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (c == 0) {
-                        config_report(st, "NUL byte in line");
-                        return false;
-                }
-                if ((c < 0x20 && c != '\t') || c == 0x7f) {
-                        config_report(st, "control character 0x%02X in line", c);
-                        return false;
-                }
-        }
-        for (i = 0; i < n && config_blank(s[i]); i++)
-                ;
-        if (i == n || s[i] == ';' || s[i] == '#')
-                return true;
-        if (i > 0)
-                problem = "indented line (continuation lines are not allowed; "
-                          "remove the leading white space)";
-        else if (s[0] == '[')
-                return config_check_section(st, s, n);
-        else
-                problem = config_check_pair(s, n);
-        if (problem) {
-                config_report(st, "%s", problem);
-                return false;
-        }
-        return true;
-}
-
-static char *config_reader(char *str, int num, void *stream)
-{
-        struct config_parser *st = stream;
-        const char *s, *nl;
-        size_t n, next, limit;
-
-        if (st->pos >= st->len || num < 2)
-                return NULL;
-        s = st->text + st->pos;
-        nl = memchr(s, '\n', st->len - st->pos);
-        n = nl ? (size_t)(nl - s) : st->len - st->pos;
-        next = st->pos + n + (nl ? 1 : 0);
-        if (nl && n > 0 && s[n - 1] == '\r')
-                n--;
-        st->pos = next;
-        st->line++;
-
-        limit = (size_t)num - 2 < PROFILE_MAX_LINE ? (size_t)num - 2 : PROFILE_MAX_LINE;
-        if (st->fatal || !config_check_line(st, s, n, limit))
-                n = 0;
-        memcpy(str, s, n);
-        str[n] = '\n';
-        str[n + 1] = '\0';
-        return str;
-}
-
-static int config_handler(void *user, const char *section, const char *name, const char *value)
-{
-        struct config_parser *st = user;
+        struct config_parser *st = ctx;
         char qn[CONFIG_QUOTE_BUF], qv[CONFIG_QUOTE_BUF];
         const char *error = NULL;
         int k, r;
 
-        (void)section;  /* the reader tracks sections; inih truncates names */
-        if (st->fatal)
-                return 1;
-        if (st->section == CONFIG_SECTION_IGNORE)
-                return 1;
-        if (st->section == CONFIG_SECTION_NONE) {
-                config_report(st, "'%s = ...' before the [agent] section",
-                              config_quote(qn, name, strlen(name)));
-                return 1;
-        }
+        if (!name)
+                return config_section(st, ini, line, section);
+        if (!section)
+                return inifile_report(ini, "'%s = ...' before the [agent] section",
+                                      config_quote(qn, name));
         k = config_key_from_name(name);
-        if (k < 0) {
-                config_report(st, "unknown key '%s' in [agent] (expected %s)",
-                              config_quote(qn, name, strlen(name)), CONFIG_KEY_LIST);
-                return 1;
-        }
-        if (st->key_line[k]) {
-                config_report(st, "repeated key '%s' (first on line %u)", name, st->key_line[k]);
-                return 1;
-        }
-        st->key_line[k] = st->line;
+        if (k < 0)
+                return inifile_report(ini, "unknown key '%s' in [agent] (expected %s)",
+                                      config_quote(qn, name), CONFIG_KEY_LIST);
+        if (st->key_line[k])
+                return inifile_report(ini, "repeated key '%s' (first on line %u)", name,
+                                      st->key_line[k]);
+        st->key_line[k] = line;
         r = config_apply(st->c, (enum config_key)k, value, &error);
         if (r == -EINVAL)
-                config_report(st, "bad value '%s' for '%s': %s",
-                              config_quote(qv, value, strlen(value)), name, error);
-        else if (r < 0)
-                st->fatal = r;
-        return 1;
-}
-
-static int config_parse(const char *text, size_t len, struct config *c, profile_diag_fn diag,
-                        void *ctx)
-{
-        struct config_parser st = { .text = text, .len = len, .diag = diag, .ctx = ctx };
-        struct config next;
-        int r;
-
-        r = config_copy(c, &next);
-        if (r < 0)
-                return r;
-        st.c = &next;
-        /* inih would skip a byte order mark too, but it would count it in
-         * the first line's length. */
-        if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-                st.pos = 3;
-        r = ini_parse_stream(config_reader, &st, config_handler, &st);
-        if (r == -2)
-                st.fatal = -ENOMEM;
-        else if (r != 0 && st.nproblems == 0) {
-                st.line = r > 0 ? (unsigned)r : 0;
-                config_report(&st, "line not understood");
-        }
-        if (st.fatal || st.nproblems) {
-                config_release(&next);
-                return st.fatal ? st.fatal : -EINVAL;
-        }
-        config_release(c);
-        *c = next;
-        return 0;
-}
-
-/* Reads a regular file of at most CONFIG_MAX_FILE_BYTES into *ret. */
-static int config_read_file(const char *path, char **ret, size_t *ret_len)
-{
-        cleanup_close int fd = -1;
-        cleanup_free char *buf = NULL;
-        struct stat st;
-        size_t len = 0;
-
-        /* O_NONBLOCK: opening a FIFO must not hang before fstat refuses it. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        /* One byte more than allowed tells a file that grew past the limit. */
-        buf = malloc(CONFIG_MAX_FILE_BYTES + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf + len, CONFIG_MAX_FILE_BYTES + 1 - len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-                if (len > CONFIG_MAX_FILE_BYTES)
-                        return -EFBIG;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
+                return inifile_report(ini, "bad value '%s' for '%s': %s",
+                                      config_quote(qv, value), name, error);
+        return r;
 }
 
 int config_load(const char *path, struct config *c, profile_diag_fn diag, void *ctx)
 {
+        struct config_parser st = { 0 };
         cleanup_free char *text = NULL;
+        struct config next;
         size_t len = 0;
         int r;
 
-        r = config_read_file(path, &text, &len);
+        r = inifile_read(path, CONFIG_MAX_FILE_BYTES, &text, &len);
         if (r < 0)
                 return r;
-        return config_parse(text, len, c, diag, ctx);
+        r = config_copy(c, &next);
+        if (r < 0)
+                return r;
+        st.c = &next;
+        r = inifile_parse(text, len, PROFILE_MAX_LINE, 0, config_handler, &st, diag, ctx);
+        if (r < 0) {
+                config_release(&next);
+                return r;
+        }
+        config_release(c);
+        *c = next;
+        return 0;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "encode.h"
+#include "inifile.h"
 #include "netrule.h"
 #include "pathglob.h"
 #include "util.h"
@@ -546,65 +547,6 @@ int profile_save_atomic(struct profile *p, const char *path)
         return profile_sync_dir(dir);
 }
 
-/* Reads a regular file of at most PROFILE_MAX_FILE_BYTES into *ret. */
-static int profile_read_file(const char *path, char **ret, size_t *ret_len)
-{
-        cleanup_close int fd = -1;
-        cleanup_free char *buf = NULL;
-        struct stat st;
-        size_t len = 0, cap;
-
-        /* O_NONBLOCK: opening a FIFO must not hang before fstat refuses it. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        if ((uintmax_t)st.st_size > PROFILE_MAX_FILE_BYTES)
-                return -EFBIG;
-        /* The file may grow after fstat: read to EOF, one byte past the
-         * limit at most. */
-        cap = (size_t)st.st_size + 1;
-        buf = malloc(cap + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (len == cap) {
-                        char *bigger;
-
-                        if (cap > PROFILE_MAX_FILE_BYTES)
-                                return -EFBIG;
-                        cap = cap * 2 > PROFILE_MAX_FILE_BYTES + 1 ? PROFILE_MAX_FILE_BYTES + 1
-                                                                   : cap * 2;
-                        bigger = realloc(buf, cap + 1);
-                        if (!bigger)
-                                return -ENOMEM;
-                        buf = bigger;
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        if (len > PROFILE_MAX_FILE_BYTES)
-                return -EFBIG;
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
-
 int profile_load(const char *path, profile_diag_fn diag, void *ctx,
                  struct profile **ret)
 {
@@ -612,7 +554,7 @@ int profile_load(const char *path, profile_diag_fn diag, void *ctx,
         size_t len = 0;
         int r;
 
-        r = profile_read_file(path, &text, &len);
+        r = inifile_read(path, PROFILE_MAX_FILE_BYTES, &text, &len);
         if (r < 0)
                 return r;
         return profile_parse(text, len, diag, ctx, ret);
