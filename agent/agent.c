@@ -307,6 +307,7 @@ static struct container *agent_new_container(struct agent *a, const struct oci_s
         so.refuse_errno = EPERM;
         so.events_fd = a->events_fd;
         so.broken_profile_ok = true;
+        so.no_emulate = !a->cfg->emulate;
         if (oci_image_name(st, &image) == 0)
                 so.image = image;
         requested = oci_requested_mode(st);

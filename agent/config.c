@@ -42,6 +42,7 @@ enum config_key {
         CONFIG_FLUSH_INTERVAL,
         CONFIG_UNATTACHED_TIMEOUT,
         CONFIG_UNATTACHED,
+        CONFIG_EMULATE,
         CONFIG_NKEYS,
 };
 
@@ -55,10 +56,11 @@ static const char *const config_key_names[CONFIG_NKEYS] = {
         [CONFIG_FLUSH_INTERVAL] = "flush_interval",
         [CONFIG_UNATTACHED_TIMEOUT] = "unattached_timeout",
         [CONFIG_UNATTACHED] = "unattached",
+        [CONFIG_EMULATE] = "emulate",
 };
 
 #define CONFIG_KEY_LIST "listener, control, profiles, events, default_mode, shim_dir, " \
-                        "flush_interval, unattached_timeout or unattached"
+                        "flush_interval, unattached_timeout, unattached or emulate"
 
 void config_defaults(struct config *c)
 {
@@ -71,6 +73,7 @@ void config_defaults(struct config *c)
                 .shim_dir = config_default_shim_dir,
                 .flush_interval_s = 60,
                 .unattached_timeout_ms = 5000,
+                .emulate = true,
         };
 }
 
@@ -242,6 +245,13 @@ static int config_apply(struct config *c, enum config_key k, const char *value,
                 }
                 c->unattached_kill_set = true;
                 c->unattached_kill = strcmp(value, "kill") == 0;
+                return 0;
+        case CONFIG_EMULATE:
+                if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+                        problem = "expected yes or no";
+                        break;
+                }
+                c->emulate = strcmp(value, "yes") == 0;
                 return 0;
         case CONFIG_NKEYS:
                 break;

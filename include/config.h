@@ -51,6 +51,9 @@ struct config {
          * unsupervised), report the others. */
         bool unattached_kill_set;
         bool unattached_kill;
+        /* Enforce mode: the agent performs allowed opens and connects itself
+         * (race-proof, the default); "no" answers them with CONTINUE. */
+        bool emulate;
 };
 
 /* Fills c with the built-in defaults (nothing is allocated; the strings

@@ -73,6 +73,7 @@ static void assert_defaults(const struct config *c)
         assert_int_equal(c->unattached_timeout_ms, 5000);
         assert_false(c->unattached_kill_set);
         assert_false(c->unattached_kill);
+        assert_true(c->emulate);
 }
 
 static void test_config_defaults(void **state)
@@ -131,6 +132,9 @@ static void test_config_set_values(void **state)
                 { "unattached_timeout", "0", -EINVAL, "out of range" },
                 { "unattached_timeout", "86400001", -EINVAL, "out of range" },
                 { "unattached_timeout", "5s", -EINVAL, "number of milliseconds" },
+                { "emulate", "yes", 0, NULL },
+                { "emulate", "no", 0, NULL },
+                { "emulate", "true", -EINVAL, "expected yes or no" },
                 { "unattached", "kill", 0, NULL },
                 { "unattached", "report", 0, NULL },
                 { "unattached", "ignore", -EINVAL, "kill or report" },
@@ -406,7 +410,7 @@ static void test_config_load_example(void **state)
                 keys += is_key;
                 assert_int_equal(strbuf_puts(&uncommented, is_key ? line + 1 : line), 0);
         }
-        assert_int_equal(keys, 9);
+        assert_int_equal(keys, 10);
         r = load_text(uncommented.data, &c, &diags);
         if (r != 0)
                 fail_msg("uncommented: %d:\n%s", r, diags.data ? diags.data : "");
