@@ -4,11 +4,19 @@
 #
 # Machines are shared and noisy, so nothing is compared with stored numbers:
 # for each workload the variants are interleaved (unsupervised, driftlock,
-# strace, unsupervised, ...), each is run BENCH_REPEAT times, and the table
-# shows medians. The cost per held call is (driftlock - unsupervised) / held:
-# everything supervision adds (the notification round trip, the supervisor's
-# path resolution and decision, the BPF filter on every system call, and the
-# supervisor competing for CPU), spread over the calls it held.
+# continue, strace, unsupervised, ...), each is run BENCH_REPEAT times, and
+# the tables show medians. The cost per held call is
+# (driftlock - unsupervised) / held: everything supervision adds (the
+# notification round trip, the supervisor's path resolution and decision, the
+# BPF filter on every system call, and the supervisor competing for CPU),
+# spread over the calls it held.
+#
+# driftlock is the enforce run as shipped: it performs allowed opens and
+# connects itself (a worker thread with the target's credentials, the fd
+# installed with SECCOMP_IOCTL_NOTIF_ADDFD) so that the checked path is the
+# opened one. continue is the same run with --no-emulate, where the kernel
+# performs them (CONTINUE, racy). The cost per emulated call is
+# (driftlock - continue) / emulated: what that race-proofing costs.
 #
 # Environment: BENCH_REPEAT (5), BENCH_TIMEOUT (seconds per run, 60),
 # BENCH_EXEC_N, BENCH_WRITE_N, BENCH_READ_N (workload sizes), BENCH_PYTHON
@@ -42,11 +50,14 @@ for v in BENCH_REPEAT:repeat BENCH_TIMEOUT:timeout_s BENCH_EXEC_N:exec_n \
         [[ ${!name} =~ ^[1-9][0-9]*$ ]] || die "${v%%:*} must be a positive integer, got '${!name}'"
 done
 strace=$(command -v strace || true)
-variants=(unsup driftlock strace)
+variants=(unsup driftlock continue strace)
 if [ -z "$strace" ]; then
         printf 'bench: WARNING: strace is not installed: the strace columns will be n/a (scripts/install-deps.sh installs it)\n' >&2
-        variants=(unsup driftlock)
+        variants=(unsup driftlock continue)
 fi
+# Below this many emulated calls, (driftlock - continue) / emulated is the
+# noise of two medians divided by a small number: shown as n/a.
+emul_min=100
 
 work=$(mktemp -d /tmp/driftlock-bench.XXXXXX)
 cleanup() {
@@ -97,6 +108,7 @@ variant_cmd() {
         unsup) FULL=("${CMD[@]}") ;;
         learn) FULL=("$dl" run --mode learn --profile "$profile" --events /dev/null --stats -- "${CMD[@]}") ;;
         driftlock) FULL=("$dl" run --mode enforce --profile "$profile" --events /dev/null --stats -- "${CMD[@]}") ;;
+        continue) FULL=("$dl" run --mode enforce --no-emulate --profile "$profile" --events /dev/null --stats -- "${CMD[@]}") ;;
         strace) FULL=("$strace" -f -o /dev/null -- "${CMD[@]}") ;;
         *) die "unknown variant $1" ;;
         esac
@@ -121,7 +133,8 @@ show_failure() {
 # run_timed VARIANT WORKLOAD: runs it once, fails loudly unless it exits 0.
 # Sets T_NS to the elapsed monotonic time and C_NS to the CPU time of the
 # whole tree (runtimed.py says which); its stderr is left in
-# $work/stderr. For driftlock runs, sets HELD and DENIED from --stats.
+# $work/stderr. For driftlock runs (learn, driftlock, continue), sets HELD,
+# DENIED and EMULATED from --stats.
 run_timed() {
         local out status
         variant_cmd "$1" "$2"
@@ -136,17 +149,26 @@ run_timed() {
                 die "$2/$1: exit status $status"
         fi
         case $1 in
-        learn | driftlock) ;;
+        learn | driftlock | continue) ;;
         *) return 0 ;;
         esac
-        local stats re='^driftlock: stats: held=([0-9]+) allowed=([0-9]+) denied=([0-9]+) alerted=([0-9]+) learned=([0-9]+) gone=([0-9]+)$'
+        # The fields we use in their order, then whatever later versions
+        # append (emulated= was one such addition) rather than failing on it.
+        local stats re='^driftlock: stats: held=([0-9]+) allowed=[0-9]+ denied=([0-9]+) alerted=[0-9]+ learned=[0-9]+ gone=[0-9]+( emulated=([0-9]+))?( [a-z_]+=[0-9]+)*$'
         stats=$(grep '^driftlock: stats: ' "$work/stderr" | tail -n 1 || true)
         if ! [[ $stats =~ $re ]]; then
                 show_failure "$2"
+                [ -n "$stats" ] && die "$2/$1: unexpected stats line on stderr: '$stats'"
                 die "$2/$1: no 'driftlock: stats:' line on stderr"
         fi
         HELD=${BASH_REMATCH[1]}
-        DENIED=${BASH_REMATCH[3]}
+        DENIED=${BASH_REMATCH[2]}
+        if [ -z "${BASH_REMATCH[3]}" ]; then
+                # Without the count the emulation columns mean nothing.
+                show_failure "$2"
+                die "$2/$1: the stats line has no emulated=N (is $dl older than this script?): '$stats'"
+        fi
+        EMULATED=${BASH_REMATCH[4]}
         STATS=${stats#driftlock: stats: }
         # Anything else on stderr (the workload's or driftlock's), once
         # per workload rather than on every run.
@@ -159,12 +181,14 @@ run_timed() {
         LAST_NOTE=$other
 }
 
-# explain_denials WORKLOAD: runs the enforce variant once more, untimed,
-# with events, and prints what it refused.
+# explain_denials VARIANT WORKLOAD: runs that enforce variant once more,
+# untimed, with events, and prints what it refused.
 explain_denials() {
-        local events=$work/$1.denials.json
-        workload_cmd "$1"
-        "$dl" run --mode enforce --profile "$work/$1.ini" --events "$events" --stats -- "${CMD[@]}" \
+        local events=$work/$2.denials.json
+        local -a opt=()
+        [ "$1" = continue ] && opt=(--no-emulate)
+        workload_cmd "$2"
+        "$dl" run --mode enforce "${opt[@]}" --profile "$work/$2.ini" --events "$events" --stats -- "${CMD[@]}" \
                 </dev/null >/dev/null 2>"$work/stderr.again" || true
         printf 'bench: what the same run refuses (again, with --events; first 20):\n' >&2
         grep '"verdict":"deny"' "$events" 2>/dev/null | head -n 20 | sed 's/^/    /' >&2 || true
@@ -183,7 +207,7 @@ say "strace: ${strace:-not installed}"
 say "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $repeat runs of each variant (BENCH_REPEAT), interleaved"
 say "temp dir: $work"
 
-declare -A med_ns cmed_ns held_last held_all
+declare -A med_ns cmed_ns held_last held_all emul_last
 
 # A supervised command must start with the signal dispositions and mask it
 # would have had without driftlock; if not, a workload can behave (and cost)
@@ -221,16 +245,30 @@ for wl in "${workloads[@]}"; do
                         samples[$v]+=" $T_NS"
                         csamples[$v]+=" $C_NS"
                         line+=" $v $(secs "$T_NS") s"
-                        if [ "$v" = driftlock ]; then
-                                line+=" (held $HELD)"
+                        case $v in
+                        driftlock) line+=" (held $HELD, emulated $EMULATED)" ;;
+                        continue) line+=" (held $HELD)" ;;
+                        esac
+                        case $v in
+                        driftlock | continue)
+                                # both are enforce runs of a learned workload
                                 if [ "$DENIED" -ne 0 ]; then
                                         say "$line"
-                                        explain_denials "$wl"
+                                        explain_denials "$v" "$wl"
                                         show_failure "$wl"
-                                        die "$wl: enforce run $rep refused $DENIED call(s) of a workload it learned ($STATS): a learned workload must run with denied=0"
+                                        die "$wl/$v: enforce run $rep refused $DENIED call(s) of a workload it learned ($STATS): a learned workload must run with denied=0"
                                 fi
+                                ;;
+                        esac
+                        if [ "$v" = driftlock ]; then
                                 held_last[$wl]=$HELD
                                 held_all[$wl]+=" $HELD"
+                                emul_last[$wl]=$EMULATED
+                        elif [ "$v" = continue ] && [ "$EMULATED" -ne 0 ]; then
+                                # then continue is not the baseline it claims
+                                say "$line"
+                                show_failure "$wl"
+                                die "$wl/continue: --no-emulate still emulated $EMULATED call(s) ($STATS): the emulation cost would be meaningless"
                         fi
                         line+=","
                 done
@@ -262,8 +300,10 @@ done
 end_ns=$("$py" -I -c 'import time; print(time.monotonic_ns())')
 say ""
 say "results: medians of $repeat interleaved runs; ratio = variant / unsupervised;"
-say "µs/held = (driftlock - unsupervised) / held calls (held: the last driftlock run),"
-say "in elapsed time and in CPU time respectively"
+say "driftlock = enforce (emulating allowed opens/connects), continue = enforce --no-emulate;"
+say "µs/held = (driftlock - unsupervised) / held calls (held: the last driftlock run);"
+say "µs/emul = (driftlock - continue) / emulated calls (the last driftlock run), n/a"
+say "below $emul_min emulated calls; each in elapsed time and in CPU time"
 
 # table KIND ARRAY: one row per workload from the medians in ARRAY.
 table() {
@@ -272,7 +312,8 @@ table() {
         echo
         echo "$1"
         # shellcheck disable=SC2059 # the format is the constant above
-        printf "$fmt" workload unsup_s driftlock_s ratio strace_s ratio held µs/held
+        # %10s for µs/held: printf pads bytes, and µ is two of them
+        printf "${fmt% *} %10s\n" workload unsup_s driftlock_s ratio strace_s ratio held µs/held
         for wl in "${workloads[@]}"; do
                 un=${med[$wl.unsup]}
                 dn=${med[$wl.driftlock]}
@@ -289,8 +330,28 @@ table() {
                 printf "$fmt" "$wl" "$(secs "$un")" "$(secs "$dn")" "$(ratio "$dn" "$un")" "$st" "$st_ratio" "$held" "$per"
         done
 }
+# emul_table KIND ARRAY: the cost of emulation, one row per workload.
+emul_table() {
+        local -n med=$2
+        local fmt='%-8s %10s %12s %7s %11s %7s %9s %9s\n' wl un dn cn em per
+        echo
+        echo "$1"
+        # shellcheck disable=SC2059 # the format is the constant above
+        printf "${fmt% *} %10s\n" workload unsup_s driftlock_s ratio continue_s ratio emulated µs/emul
+        for wl in "${workloads[@]}"; do
+                un=${med[$wl.unsup]}
+                dn=${med[$wl.driftlock]}
+                cn=${med[$wl.continue]}
+                em=${emul_last[$wl]}
+                per=$(awk -v d="$dn" -v c="$cn" -v e="$em" -v m="$emul_min" 'BEGIN { if (e >= m) printf "%+.1f", (d - c) / e / 1000; else print "n/a" }')
+                # shellcheck disable=SC2059
+                printf "$fmt" "$wl" "$(secs "$un")" "$(secs "$dn")" "$(ratio "$dn" "$un")" "$(secs "$cn")" "$(ratio "$cn" "$un")" "$em" "$per"
+        done
+}
 table "elapsed time (monotonic clock):" med_ns
 table "CPU time, user+system of the whole tree (supervisor, tracer and workload):" cmed_ns
+emul_table "emulation vs CONTINUE, elapsed time:" med_ns
+emul_table "emulation vs CONTINUE, CPU time:" cmed_ns
 echo
 [ -n "$strace" ] || say "WARNING: strace is not installed: no ptrace comparison (scripts/install-deps.sh installs it)"
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); bench took $(secs $((end_ns - start_ns))) s"
