@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "execgate.h"
+#include "execscope.h"
 #include "filter.h"
 #include "notify.h"
 #include "session.h"
@@ -371,8 +373,8 @@ static int run_signal(int sigfd, struct run_state *st)
 
 /* Supervises until CMD has exited and no task uses the filter any more (or
  * the grace time for CMD's leftovers ran out). Returns 0 or -errno. */
-static int run_loop(struct session *s, int notify_fd, int sigfd, struct run_state *st,
-                    long grace_ms)
+static int run_loop(struct session *s, int notify_fd, int sigfd, struct execgate *gate,
+                    struct run_state *st, long grace_ms)
 {
         cleanup_close int ep = epoll_create1(EPOLL_CLOEXEC);
         cleanup_free struct seccomp_notif *req = notify_alloc_req();
@@ -389,6 +391,11 @@ static int run_loop(struct session *s, int notify_fd, int sigfd, struct run_stat
         ev.data.fd = sigfd;
         if (epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev) < 0)
                 return -errno;
+        if (gate) {
+                ev.data.fd = execgate_fd(gate);
+                if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+                        return -errno;
+        }
 
         while (!(st->child_done && st->tree_done)) {
                 struct epoll_event events[4];
@@ -410,6 +417,11 @@ static int run_loop(struct session *s, int notify_fd, int sigfd, struct run_stat
                 for (int i = 0; i < n; i++) {
                         if (events[i].data.fd == sigfd) {
                                 run_signal(sigfd, st);
+                        } else if (gate && events[i].data.fd == execgate_fd(gate)) {
+                                int r = execgate_process(gate, execscope_judge, NULL);
+
+                                if (r < 0)
+                                        return r;
                         } else if (events[i].events & EPOLLIN) {
                                 int r = supervisor_handle(s, &sfd, req);
 
@@ -456,12 +468,37 @@ static void run_summary(const struct session *s, const char *profile, bool stats
                         (unsigned long long)c->events_lost);
 }
 
+/* The exec gate of a local run: every file system this process sees is
+ * marked (a mount mark is bypassed by a private copy of the mount), the
+ * scope is this process's tree (we are its subreaper), and the profile's
+ * programs are allowlisted by identity. Foreign execs on the host are
+ * answered at once; if driftlock dies, nothing waits for it. */
+static int run_gate(struct session *s, struct execgate **ret)
+{
+        struct execgate *g = NULL;
+        struct execgate_scope *scope;
+        int r;
+
+        r = execgate_new(&g);
+        if (r >= 0)
+                r = execgate_mark_mounts_of(g, getpid(), 0);
+        if (r >= 0)
+                r = execscope_add(g, s, EXECGATE_SCOPE_TREE, getpid(), AT_FDCWD, &scope);
+        if (r < 0) {
+                execgate_free(g);
+                return r;
+        }
+        *ret = g;
+        return 0;
+}
+
 int cli_run(int argc, char **argv)
 {
         struct run_options o;
         struct session_options so = { 0 };
         struct session *s = NULL;
         struct sock_fprog *prog = NULL;
+        struct execgate *gate = NULL;
         cleanup_free char *path = NULL;
         cleanup_close int events_fd = -1, sigfd = -1, notify_fd = -1;
         int sv[2] = { -1, -1 };
@@ -554,12 +591,24 @@ int cli_run(int argc, char **argv)
         /* A single supervisor thread waiting on one listener is the case
          * SYNC_WAKE_UP (Linux 6.6) was made for; older kernels refuse it. */
         (void)notify_set_sync_wakeup(notify_fd);
+        /* Enforce: the kernel-side exec gate, set up before CMD runs and
+         * only in this process (a child holding the fanotify fd could wait
+         * on itself). */
+        if (s->mode == PROFILE_MODE_ENFORCE) {
+                r = run_gate(s, &gate);
+                if (r < 0) {
+                        cli_error("cannot set up the exec gate (fanotify): %s", strerror(-r));
+                        kill(st.child, SIGKILL);
+                        waitpid(st.child, NULL, 0);
+                        goto out;
+                }
+        }
         if (write(sv[0], "A", 1) != 1) {
                 cli_error("cannot start %s: %s", path, strerror(errno));
                 goto out;
         }
 
-        r = run_loop(s, notify_fd, sigfd, &st, o.grace_ms);
+        r = run_loop(s, notify_fd, sigfd, gate, &st, o.grace_ms);
         if (r < 0) {
                 cli_error("supervision failed: %s", strerror(-r));
                 kill(st.child, SIGKILL);
@@ -584,6 +633,7 @@ out:
         if (sv[1] >= 0)
                 close(sv[1]);
         filter_prog_free(prog);
+        execgate_free(gate);
         session_free(s);
         return ret;
 }
