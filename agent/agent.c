@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -23,6 +24,8 @@
 #include "notify.h"
 #include "oci.h"
 #include "session.h"
+#include "execgate.h"
+#include "execscope.h"
 #include "filter.h"
 #include "shimsock.h"
 #include "target.h"
@@ -49,6 +52,7 @@ enum watch_kind {
         WATCH_SHIM,             /* the shim socket */
         WATCH_SHIM_CONN,        /* an attaching shim */
         WATCH_INIT,             /* pidfd of a registered container's init */
+        WATCH_GATE,             /* the exec gate's fanotify fd */
 };
 
 struct container;
@@ -76,6 +80,8 @@ struct container {
         bool registered;
         bool attached;                  /* a listener fd ever arrived */
         struct watch *init;             /* WATCH_INIT: the init's pidfd */
+        pid_t init_pid;                 /* the container's init (0: unknown) */
+        struct execgate_scope *gated;   /* enforce: its scope in the exec gate */
         uint64_t pidns;                 /* the init's pid namespace */
         char cgroup[4096];
         struct timespec attach_deadline;
@@ -94,6 +100,8 @@ struct agent {
         struct watch *shim_conns;
         size_t n_shim;
         uint64_t own_pidns;
+        struct execgate *gate;          /* created with the first enforced container */
+        struct watch gate_watch;
         struct watch *notifies;
         struct container *containers;
         struct seccomp_notif *req;
@@ -209,6 +217,8 @@ static void agent_release(struct agent *a, struct container *c)
                 close(c->init->fd);
                 free(c->init);
         }
+        if (c->gated)
+                execgate_remove_scope(a->gate, c->gated);
         agent_save(c);
         agent_lifecycle_event(c, "detach", c->attached || !c->registered
                 ? "no process of the container uses its filter any more"
@@ -335,6 +345,68 @@ static struct container *agent_new_container(struct agent *a, const struct oci_s
         return c;
 }
 
+/* A container attached by driftlock-exec runs the agent's own wrapper
+ * first, through its bind mount of the shim directory: the same file. */
+static int agent_gate_shim(struct agent *a, struct execgate_scope *scope)
+{
+        char path[PATH_MAX];
+        cleanup_close int fd = -1;
+
+        if (!strcmp(a->cfg->shim_dir, "none") ||
+            snprintf(path, sizeof(path), "%s/driftlock-exec", a->cfg->shim_dir) >= (int)sizeof(path))
+                return 0;
+        fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return 0;       /* no wrapper installed: nothing to allow */
+        return execgate_allow_file(scope, fd);
+}
+
+/* Enforce: the exec gate judges the file the kernel really executes in
+ * the container (DESIGN.md §4): its file systems are marked, its pid
+ * namespace is the scope, its profile's programs are allowlisted as found
+ * in its root. A container that cannot be gated is reported: seccomp alone
+ * still checks the path each exec names. */
+static void agent_gate_container(struct agent *a, struct container *c)
+{
+        char root[64];
+        cleanup_close int rootfd = -1;
+        int r;
+
+        /* A registered container's root is final only once its process
+         * runs (the hook runs before pivot_root): it is gated when the
+         * shim attaches. */
+        if (c->gated || c->s->mode != PROFILE_MODE_ENFORCE || c->init_pid <= 0 ||
+            (c->registered && !c->attached))
+                return;
+        if (!a->gate) {
+                r = execgate_new(&a->gate);
+                if (r >= 0) {
+                        a->gate_watch = (struct watch){ .kind = WATCH_GATE,
+                                                        .fd = execgate_fd(a->gate) };
+                        r = agent_watch(a, &a->gate_watch, EPOLLIN);
+                        if (r < 0)
+                                a->gate = execgate_free(a->gate);
+                }
+                if (r < 0) {
+                        agent_log("exec gate: %s", strerror(-r));
+                        return;
+                }
+        }
+        snprintf(root, sizeof(root), "/proc/%d/root", c->init_pid);
+        rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        r = rootfd < 0 ? -errno : execgate_mark_mounts_of(a->gate, c->init_pid, 0);
+        if (r >= 0)
+                r = execscope_add(a->gate, c->s, EXECGATE_SCOPE_PIDNS, c->init_pid, rootfd,
+                                  &c->gated);
+        if (r >= 0 && c->registered)
+                r = agent_gate_shim(a, c->gated);
+        if (r < 0) {
+                agent_log("container %s: no exec gate (%s): execs are checked by path only",
+                          c->id, strerror(-r));
+                agent_lifecycle_event(c, "ungated", "the exec gate could not watch this container");
+        }
+}
+
 /* Supervises one more listener fd of container c (taking the fd). */
 static void agent_add_notify(struct agent *a, struct container *c, int fd, bool entrypoint_seen)
 {
@@ -376,6 +448,9 @@ static void agent_add_listener_fd(struct agent *a, const struct oci_state *st, i
                 close(fd);
                 return;
         }
+        if (!c->init_pid)
+                c->init_pid = st->state_pid > 0 ? st->state_pid : st->pid;
+        agent_gate_container(a, c);
         agent_add_notify(a, c, fd, false);
 }
 
@@ -479,7 +554,9 @@ static json_t *agent_register(struct agent *a, const struct control_request *req
                 agent_log("container %s: shares the agent's pid namespace: shims are matched by cgroup only",
                           c->id);
         c->init = w;
+        c->init_pid = st->state_pid;
         c->registered = true;
+        agent_gate_container(a, c);
         agent_deadline(&c->attach_deadline, a->cfg->unattached_timeout_ms);
         agent_log("container %s: registered (init %d, rootfs %s)", c->id, st->state_pid,
                   req->rootfs ? req->rootfs : "?");
@@ -573,6 +650,7 @@ static void agent_read_shim(struct agent *a, struct watch *w)
                 /* The shim attaches from inside the running entrypoint (or
                  * right before its exec): there is no runtime work to skip. */
                 agent_add_notify(a, c, fd, true);
+                agent_gate_container(a, c);
                 shimsock_send_ack(w->shim, SHIMPROTO_OK);
                 break;
         }
@@ -787,6 +865,7 @@ static json_t *agent_execute(struct agent *a, const struct control_request *req)
                                   profile_mode_name(c->s->mode), profile_mode_name(req->mode));
                         c->s->mode = req->mode;
                         agent_lifecycle_event(c, "mode", "changed by the operator");
+                        agent_gate_container(a, c);
                 }
                 return json_pack("{s:b, s:s, s:s}", "ok", 1, "container", c->id, "mode",
                                  profile_mode_name(c->s->mode));
@@ -972,6 +1051,15 @@ static void agent_dispatch(struct agent *a, struct watch *w, uint32_t events)
                  * crashed): its registration ends with it. */
                 agent_unregister(a, w->container);
                 break;
+        case WATCH_GATE:
+                if (execgate_process(a->gate, execscope_judge, NULL) < 0) {
+                        agent_log("exec gate failed: execs are checked by path only from now on");
+                        agent_unwatch(a, w);
+                        for (struct container *c = a->containers; c; c = c->next)
+                                c->gated = NULL;
+                        a->gate = execgate_free(a->gate);
+                }
+                break;
         case WATCH_SIGNAL:
                 agent_signal(a);
                 break;
@@ -993,6 +1081,7 @@ static void agent_shutdown(struct agent *a)
                 agent_drop_notify(a, a->notifies);
         while (a->containers)
                 agent_unregister(a, a->containers);
+        a->gate = execgate_free(a->gate);
 }
 
 int agent_run(const struct config *cfg, int listener_fd, int control_fd, int shim_fd,

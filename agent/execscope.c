@@ -71,13 +71,18 @@ bool execscope_judge(void *ctx, const struct execgate_exec *ex)
         struct event ev = { 0 };
 
         (void)ctx;
-        if (ex->allow || !s)
-                return ex->allow;
+        /* The gate judges enforced sessions only; one the operator moved to
+         * monitor or learn keeps its scope but is no longer refused. */
+        if (ex->allow || !s || s->mode != PROFILE_MODE_ENFORCE)
+                return ex->allow || (s && s->mode != PROFILE_MODE_ENFORCE);
         /* A file not allowlisted by identity may still be what a pattern
-         * of the profile allows, by the name the kernel gives it — if it
-         * has not changed since supervision started. */
+         * of the profile allows, by the name the kernel gives it, if it has
+         * not changed since supervision started. A literal entry means that
+         * one file: another file at its path (renamed or linked into place)
+         * is refused. */
         if (execgate_exec_path(ex, &path) == 0 && ex->reason == EXECGATE_NOT_ALLOWLISTED &&
-            policy_check_path(s->policy, PROFILE_EXEC, path, &pv))
+            policy_check_path(s->policy, PROFILE_EXEC, path, &pv) && pv.rule &&
+            !pathglob_is_literal(pv.rule))
                 return true;
         s->counts.denied++;
         clock_gettime(CLOCK_REALTIME, &ev.time);

@@ -21,6 +21,7 @@ int execscope_add(struct execgate *g, struct session *s, enum execgate_scope_kin
 
 /* The gate's judge for sessions (ctx unused; the scope's cookie is the
  * session): an allowlisted unchanged file runs; an unchanged file that a
- * pattern of the profile allows by path runs; anything else, and every
- * file changed since supervision started, is refused with a deny event. */
+ * pattern (not a literal entry) of the profile allows by path runs;
+ * anything else, and every file changed since supervision started, is
+ * refused with a deny event. Sessions not in enforce mode are not refused. */
 bool execscope_judge(void *ctx, const struct execgate_exec *ex);

@@ -88,6 +88,21 @@ check "monitor: alert event" [ "$(agent_events live-1 alert '"path":"/tmp/true"'
 check "mode of an unknown container fails" [ $? -ne 0 ]
 container_kill live-1
 
+# --- the exec gate: the file the kernel runs, not the name -------------------------
+bundle_add_annotation app io.driftlock.mode enforce
+bundle_set_args app /bin/sleep 60
+run_container_detached app live-2 30 || fail "detached container"
+container_exec live-2 /bin/true
+assert_eq "gate: the allowlisted program runs" "$?" 0
+# Replace the allowlisted binary by rename, from outside (as a compromised
+# volume or a host-side attacker would): same path, another file.
+cp "$(bundle_rootfs app)/bin/busybox" "$(bundle_rootfs app)/bin/.bb.new"
+mv "$(bundle_rootfs app)/bin/.bb.new" "$(bundle_rootfs app)/bin/busybox"
+container_exec live-2 /bin/true 2>/dev/null
+check "gate: a binary replaced by rename is refused" [ $? -ne 0 ]
+check "gate: with a deny event" [ "$(agent_events live-2 deny '"class":"exec"' 'changed since supervision started')" -ge 1 ]
+container_kill live-2
+
 # --- several learners of one image merge into one profile -------------------------
 bundle_add_annotation app io.driftlock.mode learn
 bundle_set_args app /bin/sh -c 'sleep 1; echo a >/data/from-a'

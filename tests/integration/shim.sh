@@ -145,6 +145,7 @@ check "and holds no fd from them afterwards" [ "$(ls /proc/"$AGENT_PID"/fd | wc 
 
 # --- fail closed ---------------------------------------------------------------------
 shim_bundle nolatch busybox never && mode nolatch enforce && bundle_set_args nolatch /bin/sleep 30
+printf '[exec]\nallow = /bin/busybox\n' >"$AG_PROFILES/never.ini"
 start=$SECONDS
 run_container nolatch unattached-1 40
 rc=$?
