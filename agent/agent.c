@@ -628,7 +628,7 @@ static void agent_read_shim(struct agent *a, struct watch *w)
                         break;
                 }
                 r = filter_build(&(struct filter_spec){ .notify_reads = c->s->notify_reads,
-                                                       .shim_probe = true }, &prog);
+                                                       .self_installed = true }, &prog);
                 r = r < 0 ? r : shimsock_send_filter(w->shim, SHIMPROTO_OK, prog);
                 filter_prog_free(prog);
                 if (r < 0) {

@@ -546,6 +546,7 @@ int cli_run(int argc, char **argv)
                                          : s->mode == PROFILE_MODE_MONITOR ? FILTER_MONITOR
                                                                            : FILTER_LEARN,
                                  .notify_reads = s->notify_reads,
+                                 .self_installed = true,
                          },
                          &prog);
         if (r < 0) {

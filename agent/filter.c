@@ -25,7 +25,7 @@ enum filter_when {
         WHEN_ALWAYS,
         WHEN_READS,     /* only with notify_reads */
         WHEN_NO_READS,  /* only without notify_reads */
-        WHEN_SHIM,      /* only in filters the shim installs (shim_probe) */
+        WHEN_SELF,      /* only in filters driftlock installs itself (self_installed) */
 };
 
 struct filter_entry {
@@ -85,11 +85,15 @@ static const struct filter_entry filter_table[] = {
         REFUSE("io_uring_setup", EPERM),
         REFUSE("io_uring_enter", EPERM),
         REFUSE("io_uring_register", EPERM),
+        /* A file handle reaches a file without a path to check (it needs
+         * CAP_DAC_READ_SEARCH, which `driftlock run` as root has; runtimes'
+         * default profiles already limit it to that capability). */
+        { WHEN_SELF, { "open_by_handle_at", FILTER_ACT_ERRNO, EPERM, -1, 0, 0 } },
 
         /* The shim's "already attached?" probe (include/shimproto.h): a
          * process inside a driftlock-filtered tree gets this errno for an
          * invalid close_range() that no real program makes. */
-        { WHEN_SHIM, { SHIMPROTO_PROBE_SYSCALL, FILTER_ACT_ERRNO, SHIMPROTO_PROBE_ERRNO,
+        { WHEN_SELF, { SHIMPROTO_PROBE_SYSCALL, FILTER_ACT_ERRNO, SHIMPROTO_PROBE_ERRNO,
                          SHIMPROTO_PROBE_ARG, 0xffffffffu, SHIMPROTO_PROBE_FLAGS } },
 };
 
@@ -111,8 +115,8 @@ static bool filter_entry_applies(const struct filter_entry *e, const struct filt
                 return spec->notify_reads;
         case WHEN_NO_READS:
                 return !spec->notify_reads;
-        case WHEN_SHIM:
-                return spec->shim_probe;
+        case WHEN_SELF:
+                return spec->self_installed;
         }
         return false;
 }

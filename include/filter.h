@@ -40,9 +40,11 @@ enum filter_mode {
 struct filter_spec {
         enum filter_mode mode;
         bool notify_reads;      /* the profile has a [read] section */
-        bool shim_probe;        /* answer the shim's "already attached?" probe
-                                   (include/shimproto.h): filters the agent
-                                   hands to the shim */
+        bool self_installed;    /* installed by driftlock itself (driftlock run,
+                                   the shim), not by a runtime from its seccomp
+                                   JSON: also answers the shim's "already
+                                   attached?" probe (include/shimproto.h) and
+                                   refuses open_by_handle_at */
 };
 
 enum filter_action {

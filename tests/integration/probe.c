@@ -13,6 +13,7 @@
  *   probe open-fault                open a path at an unmapped address for writing
  *   probe threads N COUNT DIR       N threads each create COUNT files in DIR at once
  *   probe spawn PROGRAM             vfork+exec and posix_spawn PROGRAM; both must succeed
+ *   probe open-by-handle PATH       name_to_handle_at + open_by_handle_at(O_WRONLY)
  *
  * Exit status: 0 when the action succeeded, 1 with "errno NAME" on stdout
  * when it failed, 2 for usage errors. */
@@ -261,6 +262,21 @@ int main(int argc, char **argv)
         if (argc == 2 && !strcmp(argv[1], "open-fault")) {
                 fd = open((const char *)8, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
                 return fd < 0 ? fail() : 0;
+        }
+        if (argc == 3 && !strcmp(argv[1], "open-by-handle")) {
+                struct {
+                        struct file_handle fh;
+                        unsigned char room[MAX_HANDLE_SZ];
+                } h = { .fh.handle_bytes = MAX_HANDLE_SZ };
+                int mount_id;
+
+                if (name_to_handle_at(AT_FDCWD, argv[2], &h.fh, &mount_id, 0) < 0)
+                        return fail();
+                fd = open_by_handle_at(AT_FDCWD, &h.fh, O_WRONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return fail();
+                printf("opened\n");
+                return 0;
         }
         if (argc == 5 && !strcmp(argv[1], "threads"))
                 return probe_threads(atoi(argv[2]), atoi(argv[3]), argv[4]);

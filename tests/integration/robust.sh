@@ -36,6 +36,13 @@ assert_eq "path longer than PATH_MAX" "$out" "errno ENAMETOOLONG"
 out=$(enforce "$PROBE" open-fault)
 assert_eq "path at an unmapped address" "$out" "errno EFAULT"
 
+# Routes around the path checks are closed in BPF (README "What is
+# protected"): a file handle opens a file without a path to check.
+out=$(enforce "$PROBE" open-by-handle "$D/out/t0-0")
+assert_eq "open_by_handle_at is refused" "$out" "errno EPERM"
+out=$(enforce "$PROBE" open "$D/out/t0-0" w)
+assert_eq "while the same file opens by path" "$out" "opened"
+
 # Killed while held: each probe is SIGKILLed while its threads are in
 # held calls; the supervisor must go on answering the rest of the tree.
 : >"$EV"
