@@ -23,6 +23,9 @@
 #include "cli.h"
 #include "execgate.h"
 #include "execscope.h"
+#include "execinterp.h"
+#include "landlock_exec.h"
+#include "pathglob.h"
 #include "filter.h"
 #include "notify.h"
 #include "session.h"
@@ -271,11 +274,78 @@ static int run_recv_fd(int sock)
         return fd;
 }
 
+/* Landlock's execute rules for enforce mode, opened before the fork (the
+ * child may not allocate): each literal [exec] entry with its chain of
+ * interpreters; for a pattern, the directory before its first wildcard;
+ * and the loader driftlock itself was started with, which dynamic
+ * programs that only patterns allow also need. Entries that do not exist
+ * are skipped. */
+#define RUN_MAX_LANDLOCK_FDS 1024
+
+struct run_landlock {
+        int fds[RUN_MAX_LANDLOCK_FDS];
+        size_t n;
+};
+
+static void run_landlock_add_chain(struct run_landlock *ll, int fd)
+{
+        for (int depth = 0; fd >= 0 && ll->n < RUN_MAX_LANDLOCK_FDS; depth++) {
+                int next = -1;
+
+                ll->fds[ll->n++] = fd;
+                if (depth == 4 || execinterp_open(AT_FDCWD, fd, &next) < 0)
+                        return;
+                fd = next;
+        }
+        if (fd >= 0 && ll->n == RUN_MAX_LANDLOCK_FDS)
+                close(fd);
+}
+
+static void run_landlock_prepare(const struct profile *p, struct run_landlock *ll)
+{
+        const struct profile_list *list = &p->lists[PROFILE_EXEC];
+
+        ll->n = 0;
+        run_landlock_add_chain(ll, open("/proc/self/exe", O_PATH | O_CLOEXEC));
+        for (size_t i = 0; i < list->n && ll->n < RUN_MAX_LANDLOCK_FDS; i++) {
+                cleanup_free char *path = NULL;
+                const char *text = list->v[i].text;
+
+                if (pathglob_is_literal(text)) {
+                        if (pathglob_literal_path(text, &path) == 0)
+                                run_landlock_add_chain(ll, open(path, O_PATH | O_CLOEXEC));
+                        continue;
+                }
+                /* The literal directory a pattern starts with. */
+                {
+                        size_t cut = strcspn(text, "*?%");
+                        cleanup_free char *dir = strndup(text, cut);
+                        char *slash = dir ? strrchr(dir, '/') : NULL;
+                        int fd;
+
+                        if (!slash)
+                                continue;
+                        slash[slash == dir] = '\0';
+                        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (fd >= 0)
+                                ll->fds[ll->n++] = fd;
+                }
+        }
+}
+
+static void run_landlock_release(struct run_landlock *ll)
+{
+        for (size_t i = 0; i < ll->n; i++)
+                close(ll->fds[i]);
+        ll->n = 0;
+}
+
 /* The child: from fork to exec. The parent is single-threaded, so stdio is
  * safe here; nothing is returned, every path ends in exec or _exit. */
 static void __attribute__((noreturn))
 run_child(int sock, const struct sock_fprog *prog, const char *path, char **argv,
-          const sigset_t *oldmask, const struct sigaction *old_sigpipe)
+          const sigset_t *oldmask, const struct sigaction *old_sigpipe,
+          const struct run_landlock *landlock)
 {
         char ack;
         int fd;
@@ -299,6 +369,12 @@ run_child(int sock, const struct sock_fprog *prog, const char *path, char **argv
                 _exit(RUN_EXIT_INTERNAL);
         close(fd);
         close(sock);
+        /* The second kernel gate where available: no_new_privs is set. */
+        if (landlock && landlock_exec_restrict_fds(landlock->fds, landlock->n) < 0 &&
+            landlock_exec_abi() > 0) {
+                dprintf(STDERR_FILENO, "driftlock: cannot apply the Landlock exec rules\n");
+                _exit(RUN_EXIT_INTERNAL);
+        }
         execv(path, argv);
         dprintf(STDERR_FILENO, "driftlock: %s: %s\n", path, strerror(errno));
         _exit(errno == ENOENT ? RUN_EXIT_NOT_FOUND : RUN_EXIT_CANNOT_EXEC);
@@ -499,6 +575,7 @@ int cli_run(int argc, char **argv)
         struct session *s = NULL;
         struct sock_fprog *prog = NULL;
         struct execgate *gate = NULL;
+        static struct run_landlock landlock;
         cleanup_free char *path = NULL;
         cleanup_close int events_fd = -1, sigfd = -1, notify_fd = -1;
         int sv[2] = { -1, -1 };
@@ -571,13 +648,16 @@ int cli_run(int argc, char **argv)
                 goto out;
         }
 
+        if (s->mode == PROFILE_MODE_ENFORCE)
+                run_landlock_prepare(s->profile, &landlock);
         st.child = fork();
         if (st.child < 0) {
                 cli_error("fork: %s", strerror(errno));
                 goto out;
         }
         if (st.child == 0)
-                run_child(sv[1], prog, path, o.argv, &oldmask, &old_sigpipe);
+                run_child(sv[1], prog, path, o.argv, &oldmask, &old_sigpipe,
+                          s->mode == PROFILE_MODE_ENFORCE ? &landlock : NULL);
         close(sv[1]);
         sv[1] = -1;
 
@@ -634,6 +714,7 @@ out:
         if (sv[1] >= 0)
                 close(sv[1]);
         filter_prog_free(prog);
+        run_landlock_release(&landlock);
         execgate_free(gate);
         session_free(s);
         return ret;
