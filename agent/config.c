@@ -198,7 +198,9 @@ static int config_apply(struct config *c, enum config_key k, const char *value,
                 break;
         case CONFIG_PROFILES:
         case CONFIG_SHIM_DIR:
-                problem = config_check_path(value, PATH_MAX - 1);
+                /* "none": no shim socket (only runtimes with a listener). */
+                problem = k == CONFIG_SHIM_DIR && !strcmp(value, "none")
+                                  ? NULL : config_check_path(value, PATH_MAX - 1);
                 if (!problem)
                         return config_replace(k == CONFIG_PROFILES ? &c->profiles : &c->shim_dir,
                                               value);

@@ -132,6 +132,7 @@ static void test_config_set_values(void **state)
                 { "unattached_timeout", "0", -EINVAL, "out of range" },
                 { "unattached_timeout", "86400001", -EINVAL, "out of range" },
                 { "unattached_timeout", "5s", -EINVAL, "number of milliseconds" },
+                { "shim_dir", "none", 0, NULL },
                 { "emulate", "yes", 0, NULL },
                 { "emulate", "no", 0, NULL },
                 { "emulate", "true", -EINVAL, "expected yes or no" },
