@@ -521,14 +521,13 @@ int learn_observe_path(struct learn *l, enum profile_class cls, const char *path
 /* "tcp ADDR PORT": the canonical text of a single-host netrule. */
 static int learn_format_ip(const struct policy_endpoint *ep, struct strbuf *out)
 {
-        static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
         char addr[INET6_ADDRSTRLEN];
         const uint8_t *a = ep->addr;
         int family = ep->family;
 
-        if (family == AF_INET6 && memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+        if (family == AF_INET6 && netrule_is_v4mapped(a)) {
                 family = AF_INET;
-                a += sizeof(v4mapped);
+                a += NETRULE_V4MAPPED_PREFIX;
         } else if (family != AF_INET && family != AF_INET6) {
                 return -EINVAL;
         }

@@ -80,6 +80,11 @@ static int netrule_parse_number(const char *s, size_t len, unsigned max, unsigne
 
 static const uint8_t netrule_v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
+bool netrule_is_v4mapped(const uint8_t *addr)
+{
+        return memcmp(addr, netrule_v4mapped, sizeof(netrule_v4mapped)) == 0;
+}
+
 static int netrule_parse_ip(const struct netrule_field *addr, const struct netrule_field *port,
                             struct netrule *rule, const char **ret_error)
 {
@@ -135,7 +140,7 @@ static int netrule_parse_ip(const struct netrule_field *addr, const struct netru
          * rule inside ::ffff:0:0/96 could never match: refuse it rather
          * than keep a rule that silently does nothing. */
         if (rule->family == AF_INET6 && prefix >= 96 &&
-            memcmp(rule->addr, netrule_v4mapped, sizeof(netrule_v4mapped)) == 0) {
+            netrule_is_v4mapped(rule->addr)) {
                 *ret_error = "IPv4-mapped IPv6 address (write the IPv4 address)";
                 return -EINVAL;
         }

@@ -375,7 +375,6 @@ static bool policy_check_unix(const struct policy *pol, const struct policy_endp
 bool policy_check_connect(const struct policy *pol, const struct policy_endpoint *ep,
                           struct policy_verdict *ret)
 {
-        static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
         const uint8_t *addr = ep->addr;
         int family = ep->family;
 
@@ -383,9 +382,9 @@ bool policy_check_connect(const struct policy *pol, const struct policy_endpoint
                 return policy_check_unix(pol, ep, ret);
         if (ep->proto != NETRULE_TCP && ep->proto != NETRULE_UDP)
                 return policy_deny(ret);
-        if (family == AF_INET6 && memcmp(addr, v4mapped, sizeof(v4mapped)) == 0) {
+        if (family == AF_INET6 && netrule_is_v4mapped(addr)) {
                 family = AF_INET;
-                addr += sizeof(v4mapped);
+                addr += NETRULE_V4MAPPED_PREFIX;
         } else if (family != AF_INET && family != AF_INET6) {
                 return policy_deny(ret);
         }

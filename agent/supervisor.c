@@ -173,11 +173,9 @@ static int supervisor_resolve(struct held *h, unsigned i)
 
 static void supervisor_map_v4(struct policy_endpoint *ep)
 {
-        static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-        if (ep->family == AF_INET6 && memcmp(ep->addr, mapped, sizeof(mapped)) == 0) {
-                memmove(ep->addr, ep->addr + 12, 4);
-                memset(ep->addr + 4, 0, 12);
+        if (ep->family == AF_INET6 && netrule_is_v4mapped(ep->addr)) {
+                memmove(ep->addr, ep->addr + NETRULE_V4MAPPED_PREFIX, 4);
+                memset(ep->addr + 4, 0, sizeof(ep->addr) - 4);
                 ep->family = AF_INET;
         }
 }

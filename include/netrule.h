@@ -52,5 +52,11 @@ int netrule_format(const struct netrule *rule, struct strbuf *out);
 bool netrule_match_ip(const struct netrule *rule, enum netrule_proto proto,
                       int family, const uint8_t *addr, uint16_t port);
 
+/* True if the 16 bytes are an IPv4-mapped IPv6 address (::ffff:a.b.c.d),
+ * which is matched, learned and reported as the IPv4 address in its last
+ * 4 bytes. */
+bool netrule_is_v4mapped(const uint8_t *addr);
+#define NETRULE_V4MAPPED_PREFIX 12      /* bytes before the IPv4 address */
+
 /* Frees what a parsed rule owns; the struct itself is the caller's. */
 void netrule_release(struct netrule *rule);
