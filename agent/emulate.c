@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "emulate_job.h"
 #include "notify.h"
 #include "target.h"
 #include "util.h"
@@ -61,57 +62,13 @@
 #define K_VALID_RESOLVE (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | \
                          RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED)
 
-/* Our walk: inside the target's root, through no link of any kind. */
-#define EMU_RESOLVE     (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
-
 #define EMU_STATUS_MAX  (1u << 20)      /* /proc/PID/status with NGROUPS_MAX groups fits */
 #define EMU_PATH_MAX    4096
 #define EMU_IDLE_SECONDS 10
 #define EMU_HELPER_STACK (256 * 1024)
-#define TTY_MAJOR_AUX   5               /* /dev/tty is 5:0 */
-
-struct creds {
-        uid_t uid[4];                   /* real, effective, saved, fs */
-        gid_t gid[4];
-        uint64_t cap_eff;
-        mode_t umask;
-        size_t ngroups;
-        gid_t *groups;
-};
 
 struct capsets {
         uint64_t eff, perm, inh;
-};
-
-/* What step 1 collects about the target. */
-struct snap {
-        int procfd;                     /* /proc/TID */
-        int rootfd;                     /* its root directory, O_PATH */
-        int usernsfd;                   /* its user namespace if not ours, else -1 */
-        int pidfd;                      /* connect only, else -1 */
-        struct creds creds;             /* groups: malloc'ed */
-        gid_t *scratch;                 /* ngroups + 1 entries for groups_set() */
-};
-
-enum job_kind { JOB_OPEN, JOB_CONNECT };
-
-struct job {
-        enum job_kind kind;
-        struct snap snap;
-        char *path;                     /* open: resolved path; connect: unix path or NULL */
-        uint64_t flags, mode, resolve;  /* open, normalised */
-        int sock;                       /* connect: our copy of the target's socket */
-        struct sockaddr_storage addr;
-        socklen_t addrlen;
-        int result;                     /* 0, EMULATE_STALE or -errno */
-        int fd;                         /* open: ours, -1 until opened */
-        int notify_fd;                  /* asynchronous: our duplicate; else -1 */
-        uint64_t id;
-        int stale_errno;
-        void (*done)(void *arg, const struct emulate_outcome *outcome);
-        void *arg;
-        bool finished;                  /* synchronous: set under pool.lock */
-        struct job *next;
 };
 
 /* One worker thread's state: its capability sets as created (the ceiling
@@ -163,15 +120,6 @@ static void open_normalise(uint64_t *flags, uint64_t *mode)
                 f &= K_PATH_FLAGS;
         *mode = (f & K_WILL_CREATE) ? *mode & 07777 : 0;
         *flags = f;
-}
-
-static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode,
-                       uint64_t resolve)
-{
-        struct open_how how = { .flags = flags | O_CLOEXEC, .mode = mode, .resolve = resolve };
-        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-
-        return fd < 0 ? -errno : (int)fd;
 }
 
 /* ---- credentials --------------------------------------------------------
@@ -413,92 +361,17 @@ static int helper_become(const struct snap *s)
         return 0;
 }
 
-/* ---- the work ----------------------------------------------------------- */
-
-/* Why an open through no symlink failed with ELOOP: a link where the
- * resolved path had none (stale), or a final link the kernel refuses too
- * (O_NOFOLLOW). */
-static int open_eloop(const struct job *j)
+static int job_work(struct job *j)
 {
-        cleanup_close int fd = sys_openat2(j->snap.rootfd, j->path, O_PATH | O_NOFOLLOW, 0,
-                                           EMU_RESOLVE);
-        struct stat st;
-
-        if (fd == -ELOOP)
-                return EMULATE_STALE;   /* a directory component is a link now */
-        if (fd < 0)
-                return fd;              /* gone meanwhile: what an open gets now */
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISLNK(st.st_mode) && (j->flags & O_NOFOLLOW))
-                return -ELOOP;
-        return EMULATE_STALE;
-}
-
-static int op_open(struct job *j)
-{
-        uint64_t flags = j->flags | ((j->flags & O_PATH) ? 0 : O_NOCTTY);
-        int fd = sys_openat2(j->snap.rootfd, j->path, flags, j->mode,
-                             EMU_RESOLVE | (j->resolve & RESOLVE_CACHED));
-        struct stat st;
-
-        if (fd == -ELOOP)
-                return open_eloop(j);
-        if (fd < 0)
-                return fd;
-        if (!(j->flags & O_PATH) && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
-            st.st_rdev == makedev(TTY_MAJOR_AUX, 0)) {
-                close(fd);
-                return -ENXIO;
+        switch (j->kind) {
+        case JOB_OPEN:
+                return emulate_op_open(j);
+        case JOB_CONNECT:
+                return emulate_op_connect(j);
+        case JOB_PATH:
+                return emulate_op_path(j);
         }
-        j->fd = fd;
-        return 0;
-}
-
-/* "/proc/self/fd/N" without stdio: the helper may not take locks. */
-static void proc_fd_name(char *buf, int fd)
-{
-        static const char prefix[] = "/proc/self/fd/";
-        char digits[12];
-        size_t n = 0;
-        unsigned v = (unsigned)fd;
-
-        do {
-                digits[n++] = (char)('0' + v % 10);
-                v /= 10;
-        } while (v);
-        memcpy(buf, prefix, sizeof(prefix) - 1);
-        buf += sizeof(prefix) - 1;
-        while (n)
-                *buf++ = digits[--n];
-        *buf = '\0';
-}
-
-static int op_connect(struct job *j)
-{
-        struct sockaddr_un sun = { .sun_family = AF_UNIX };
-        cleanup_close int fd = -1;
-        struct stat st;
-
-        if (!j->path)
-                return connect(j->sock, (const struct sockaddr *)&j->addr, j->addrlen) < 0
-                       ? -errno : 0;
-        /* The socket file itself, found in the target's root under the
-         * target's credentials; the magic link in our /proc leads connect
-         * to that inode whatever happens to the path meanwhile. */
-        fd = sys_openat2(j->snap.rootfd, j->path, O_PATH | O_NOFOLLOW, 0, EMU_RESOLVE);
-        if (fd == -ELOOP)
-                return EMULATE_STALE;
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISLNK(st.st_mode))
-                return EMULATE_STALE;
-        proc_fd_name(sun.sun_path, fd);
-        return connect(j->sock, (const struct sockaddr *)&sun,
-                       (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-                                   strlen(sun.sun_path) + 1)) < 0 ? -errno : 0;
+        return -EINVAL;
 }
 
 static int helper_main(void *arg)
@@ -507,7 +380,7 @@ static int helper_main(void *arg)
         int r = helper_become(&j->snap);
 
         if (r == 0)
-                r = j->kind == JOB_OPEN ? op_open(j) : op_connect(j);
+                r = job_work(j);
         j->result = r;
         /* The raw call rather than _exit(): no noreturn, so no sanitizer
          * stack unwinding on this foreign stack. The helper is one thread:
@@ -538,11 +411,11 @@ static int helper_run(struct job *j)
 static void job_run(struct worker *w, struct job *j)
 {
         if (j->kind == JOB_CONNECT && j->addr.ss_family != AF_UNIX) {
-                j->result = op_connect(j);
-        } else if (j->kind == JOB_OPEN && j->snap.usernsfd < 0) {
+                j->result = emulate_op_connect(j);
+        } else if (j->kind != JOB_CONNECT && j->snap.usernsfd < 0) {
                 j->result = worker_become(w, &j->snap);
                 if (j->result == 0)
-                        j->result = op_open(j);
+                        j->result = job_work(j);
         } else {
                 j->result = helper_run(j);
         }
@@ -568,7 +441,11 @@ static struct job *job_free(struct job *j)
         util_closep(&j->sock);
         util_closep(&j->fd);
         util_closep(&j->notify_fd);
+        util_closep(&j->src);
         free(j->path);
+        free(j->path2);
+        free(j->text);
+        free(j->source);
         free(j);
         return NULL;
 }
@@ -588,7 +465,7 @@ static struct job *job_new(enum job_kind kind)
                 return NULL;
         j->kind = kind;
         j->snap.procfd = j->snap.rootfd = j->snap.usernsfd = j->snap.pidfd = -1;
-        j->sock = j->fd = j->notify_fd = -1;
+        j->sock = j->fd = j->notify_fd = j->src = -1;
         return j;
 }
 
@@ -736,6 +613,52 @@ static int job_prepare_connect(struct job *j, int notify_fd, uint64_t id, pid_t 
         j->sock = (int)syscall(SYS_pidfd_getfd, j->snap.pidfd, sockfd, 0);
         if (j->sock < 0)
                 return -errno;
+        return 0;
+}
+
+static bool path_ok(const char *p)
+{
+        return p && p[0] == '/' && strnlen(p, EMU_PATH_MAX) < EMU_PATH_MAX;
+}
+
+static int dup_string(const char *s, char **ret)
+{
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int job_prepare_path(struct job *j, int notify_fd, uint64_t id, pid_t tid,
+                            const struct emulate_path_call *c)
+{
+        int r;
+
+        if (tid <= 0 || !c || (unsigned)c->op > EMULATE_LINK || !path_ok(c->path[0]))
+                return -EINVAL;
+        if ((c->op == EMULATE_RENAME && !path_ok(c->path[1])) ||
+            (c->op == EMULATE_SYMLINK && (!c->text || strnlen(c->text, EMU_PATH_MAX) >= EMU_PATH_MAX)) ||
+            (c->op == EMULATE_LINK && c->fd < 0 && !path_ok(c->source)) ||
+            (c->fd >= 0 && c->op != EMULATE_LINK && c->op != EMULATE_CHMOD))
+                return -EINVAL;
+        j->call = *c;
+        if ((r = dup_string(c->path[0], &j->path)) < 0 ||
+            (r = dup_string(c->op == EMULATE_RENAME ? c->path[1] : NULL, &j->path2)) < 0 ||
+            (r = dup_string(c->op == EMULATE_SYMLINK ? c->text : NULL, &j->text)) < 0 ||
+            (r = dup_string(c->op == EMULATE_LINK && c->fd < 0 ? c->source : NULL, &j->source)) < 0)
+                return r;
+        j->call.path[0] = j->path;
+        j->call.path[1] = j->path2;
+        j->call.text = j->text;
+        j->call.source = j->source;
+        r = snap_take(&j->snap, tid, notify_fd, id, c->fd >= 0);
+        if (r < 0)
+                return r;
+        if (c->fd >= 0) {
+                j->src = (int)syscall(SYS_pidfd_getfd, j->snap.pidfd, c->fd, 0);
+                if (j->src < 0)
+                        return -errno;
+        }
         return 0;
 }
 
@@ -946,7 +869,25 @@ int emulate_connect(pid_t tid, int target_sockfd, const struct sockaddr *addr, s
         return 0;
 }
 
-/* The parts both asynchronous starts share once the job is prepared. */
+int emulate_path(pid_t tid, const struct emulate_path_call *call, int *ret_result)
+{
+        cleanup_job struct job *j = job_new(JOB_PATH);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        if (!ret_result)
+                return -EINVAL;
+        r = job_prepare_path(j, -1, 0, tid, call);
+        if (r == 0)
+                r = job_run_sync(j);
+        if (r < 0)
+                return r;
+        *ret_result = j->result;
+        return 0;
+}
+
+/* The parts the asynchronous starts share once the job is prepared. */
 static int job_start(struct job **jp, int r, int notify_fd, uint64_t id, int stale_errno,
                      void (*done)(void *, const struct emulate_outcome *), void *arg)
 {
@@ -998,5 +939,21 @@ int emulate_connect_start(int notify_fd, uint64_t id, pid_t tid, int target_sock
                 return -EINVAL;
         r = job_prepare_connect(j, notify_fd, id, tid, target_sockfd, addr, len,
                                 resolved_unix_path);
+        return job_start(&j, r, notify_fd, id, stale_errno, done, arg);
+}
+
+int emulate_path_start(int notify_fd, uint64_t id, pid_t tid, const struct emulate_path_call *call,
+                       int stale_errno,
+                       void (*done)(void *arg, const struct emulate_outcome *outcome),
+                       void *arg)
+{
+        cleanup_job struct job *j = job_new(JOB_PATH);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        if (notify_fd < 0 || stale_errno <= 0 || stale_errno > 4095)
+                return -EINVAL;
+        r = job_prepare_path(j, notify_fd, id, tid, call);
         return job_start(&j, r, notify_fd, id, stale_errno, done, arg);
 }

@@ -1,25 +1,26 @@
-/* Performing a held open or connect on the target's behalf (DESIGN.md §4):
- * the agent opens the file, or connects a copy of the target's socket,
- * itself, so the object checked is the object the target gets whatever the
- * target's threads write into its memory after the check.
+/* Performing a held open, connect or write-class call on names (rename,
+ * mkdir, unlink, ...) on the target's behalf (DESIGN.md §4): the agent
+ * opens the file, connects a copy of the target's socket or changes the
+ * names itself, so the object checked is the object the target gets
+ * whatever the target's threads write into its memory after the check.
  *
  * Who does the work. Credentials are per thread in the kernel, so the
  * agent's own threads never change theirs: the work runs in a small pool of
  * worker threads (created on demand, up to EMULATE_MAX_WORKERS, gone after
  * some idle seconds), each of which has unshared its fs_struct (umask) and
  * switches its fsuid, fsgid, supplementary groups, effective capabilities
- * and umask to the target's for every open (skipped when the previous job
- * left the same ones). Two kinds of work need a process instead, and get a
- * short-lived helper (clone(CLONE_VM|CLONE_FILES|CLONE_VFORK), started by a
- * worker, with all of the target's ids):
+ * and umask to the target's for every open or path call (skipped when the
+ * previous job left the same ones). Two kinds of work need a process
+ * instead, and get a short-lived helper (clone(CLONE_VM|CLONE_FILES|
+ * CLONE_VFORK), started by a worker, with all of the target's ids):
  *   - unix-socket connects: the server learns its peer from the connecting
  *     task (SO_PEERCRED uid/gid/pid, SO_PEERPIDFD). With a helper it sees
  *     the target's uids and gids and the pid of a process that exits right
  *     away, never a root thread of the agent that a server trusting
  *     SO_PEERCRED or polkit-style /proc/PID lookups would take for root;
- *   - opens of a target in another user namespace: its capabilities count
- *     only for inodes mapped into that namespace, so the helper joins it
- *     (setns) after taking on the target's ids.
+ *   - opens and path calls of a target in another user namespace: its
+ *     capabilities count only for inodes mapped into that namespace, so
+ *     the helper joins it (setns) after taking on the target's ids.
  * TCP, UDP and other sockets are connected in a worker without credential
  * changes: connect(2) checks none (cgroup connect hooks use the socket's
  * cgroup, and the socket's netns is the target's).
@@ -56,6 +57,7 @@
  * in a user namespace, and ptrace access to the target. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -205,3 +207,70 @@ int emulate_connect_start(int notify_fd, uint64_t id, pid_t tid, int target_sock
                           const char *resolved_unix_path, int stale_errno,
                           void (*done)(void *arg, const struct emulate_outcome *outcome),
                           void *arg);
+
+/* The write-class calls on names (truncate, chmod, mkdir, mknod, unlink,
+ * rmdir, symlink, rename, link), performed by the agent on the names it
+ * checked (DESIGN.md §4). */
+enum emulate_path_op {
+        EMULATE_TRUNCATE,       /* truncate(path[0], arg) */
+        EMULATE_CHMOD,          /* chmod(path[0], arg) */
+        EMULATE_MKDIR,          /* mkdir(path[0], arg) */
+        EMULATE_MKNOD,          /* mknod(path[0], arg, dev) */
+        EMULATE_UNLINK,         /* unlinkat(path[0], arg: 0 or AT_REMOVEDIR) */
+        EMULATE_SYMLINK,        /* symlink(text, path[0]) */
+        EMULATE_RENAME,         /* renameat2(path[0], path[1], arg: RENAME_* flags) */
+        EMULATE_LINK,           /* link(source or fd, path[0]) */
+};
+
+struct emulate_path_call {
+        enum emulate_path_op op;
+        /* Absolute, in the target's root, from resolve_path() and allowed
+         * by the policy. For the calls that act on a name itself (all but
+         * truncate and a following chmod) the final component is that name
+         * as the target wrote it, without a trailing '/' (resolve without
+         * PATHRES_FOLLOW after stripping it, and set slash). */
+        const char *path[2];
+        bool slash[2];          /* the target wrote the name with a trailing '/' */
+        /* truncate, chmod: path[0] was resolved through a final symlink
+         * (it is the link's target). chmod without it is fchmodat2 with
+         * AT_SYMLINK_NOFOLLOW on the name. */
+        bool follow;
+        /* truncate: the length; chmod, mkdir, mknod: the mode; unlink: 0
+         * or AT_REMOVEDIR; rename: RENAME_* flags; link: AT_EMPTY_PATH
+         * when fd is linkat's AT_EMPTY_PATH source (the kernel's rule for
+         * it applies), else 0 */
+        uint64_t arg;
+        uint64_t dev;           /* mknod */
+        const char *text;       /* symlink: the content the target gave */
+        /* link: the existing file, resolved the way the target's call
+         * resolves it (AT_SYMLINK_FOLLOW or not); NULL when fd names it. */
+        const char *source;
+        /* A file descriptor number in the target, or -1: the file of a
+         * call with AT_EMPTY_PATH (linkat's source; fchmodat2's file, which
+         * must still be the inode at path[0]) or a link source written as
+         * /proc/self/fd/N. */
+        int fd;
+};
+
+/* Performs call for thread tid as tid would: each name is reached from a
+ * directory opened in the target's root through no symlink (openat2
+ * RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), truncate
+ * and a following chmod act on the final object opened the same way
+ * (through /proc/self/fd), all with the target's fsuid, fsgid, groups,
+ * capabilities and umask (as for emulate_open). So what changes is what
+ * was checked: a directory component or followed final link that became a
+ * symlink since the check gives EMULATE_STALE, and nothing happens.
+ *
+ * Returns 0 and the call's result in *ret_result: 0, EMULATE_STALE or
+ * -errno as the target's call would fail (-EEXIST, -ENOENT, -EACCES,
+ * -EPERM, -ENOTEMPTY, -EISDIR, -EXDEV ...). Returns -errno when nothing was
+ * tried: -EBADF (fd is not open in the target), -ESRCH, -EINVAL (bad
+ * op, a path not absolute, a missing operand), -EAGAIN, -ENOMEM, -EPERM. */
+int emulate_path(pid_t tid, const struct emulate_path_call *call, int *ret_result);
+
+/* The asynchronous version, as emulate_open_start(): the worker answers
+ * the held call with 0 or the errno itself. */
+int emulate_path_start(int notify_fd, uint64_t id, pid_t tid, const struct emulate_path_call *call,
+                       int stale_errno,
+                       void (*done)(void *arg, const struct emulate_outcome *outcome),
+                       void *arg);

@@ -1,0 +1,292 @@
+/* The work of one emulated call (see emulate_job.h): opens, connects and
+ * the write-class calls on names, each reaching its object from the
+ * target's root through no symlink, so that it acts on what was checked or
+ * not at all (EMULATE_STALE). Runs with the credentials the job needs
+ * already in force; allocates nothing and takes no lock (the helper
+ * process runs it on a small stack). */
+#include "emulate_job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452      /* Linux 6.6 */
+#endif
+
+/* Our walk: inside the target's root, through no link of any kind. */
+#define EMU_RESOLVE     (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+#define TTY_MAJOR_AUX   5               /* /dev/tty is 5:0 */
+#define PROC_FD_NAME    32              /* "/proc/self/fd/" and an int */
+
+#ifndef RESOLVE_CACHED
+#define RESOLVE_CACHED 0x20     /* Linux 5.12 */
+#endif
+
+static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode,
+                       uint64_t resolve)
+{
+        struct open_how how = { .flags = flags | O_CLOEXEC, .mode = mode, .resolve = resolve };
+        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : (int)fd;
+}
+
+
+/* Why an open through no symlink failed with ELOOP: a link where the
+ * resolved path had none (stale), or a final link the kernel refuses too
+ * (O_NOFOLLOW). */
+static int open_eloop(const struct job *j)
+{
+        cleanup_close int fd = sys_openat2(j->snap.rootfd, j->path, O_PATH | O_NOFOLLOW, 0,
+                                           EMU_RESOLVE);
+        struct stat st;
+
+        if (fd == -ELOOP)
+                return EMULATE_STALE;   /* a directory component is a link now */
+        if (fd < 0)
+                return fd;              /* gone meanwhile: what an open gets now */
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode) && (j->flags & O_NOFOLLOW))
+                return -ELOOP;
+        return EMULATE_STALE;
+}
+
+int emulate_op_open(struct job *j)
+{
+        uint64_t flags = j->flags | ((j->flags & O_PATH) ? 0 : O_NOCTTY);
+        int fd = sys_openat2(j->snap.rootfd, j->path, flags, j->mode,
+                             EMU_RESOLVE | (j->resolve & RESOLVE_CACHED));
+        struct stat st;
+
+        if (fd == -ELOOP)
+                return open_eloop(j);
+        if (fd < 0)
+                return fd;
+        if (!(j->flags & O_PATH) && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+            st.st_rdev == makedev(TTY_MAJOR_AUX, 0)) {
+                close(fd);
+                return -ENXIO;
+        }
+        j->fd = fd;
+        return 0;
+}
+
+/* "/proc/self/fd/N" without stdio: the helper may not take locks. */
+static void proc_fd_name(char *buf, int fd)
+{
+        static const char prefix[] = "/proc/self/fd/";
+        char digits[12];
+        size_t n = 0;
+        unsigned v = (unsigned)fd;
+
+        do {
+                digits[n++] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        memcpy(buf, prefix, sizeof(prefix) - 1);
+        buf += sizeof(prefix) - 1;
+        while (n)
+                *buf++ = digits[--n];
+        *buf = '\0';
+}
+
+int emulate_op_connect(struct job *j)
+{
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        cleanup_close int fd = -1;
+        struct stat st;
+
+        if (!j->path)
+                return connect(j->sock, (const struct sockaddr *)&j->addr, j->addrlen) < 0
+                       ? -errno : 0;
+        /* The socket file itself, found in the target's root under the
+         * target's credentials; the magic link in our /proc leads connect
+         * to that inode whatever happens to the path meanwhile. */
+        fd = sys_openat2(j->snap.rootfd, j->path, O_PATH | O_NOFOLLOW, 0, EMU_RESOLVE);
+        if (fd == -ELOOP)
+                return EMULATE_STALE;
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode))
+                return EMULATE_STALE;
+        proc_fd_name(sun.sun_path, fd);
+        return connect(j->sock, (const struct sockaddr *)&sun,
+                       (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+                                   strlen(sun.sun_path) + 1)) < 0 ? -errno : 0;
+}
+
+
+/* A link appearing where the checked path had none, or the kernel telling
+ * us a rename raced our walk: the names no longer lead where they did. */
+static int stale_if_moved(int r)
+{
+        return r == -ELOOP || r == -EXDEV || r == -EAGAIN ? EMULATE_STALE : r;
+}
+
+/* Opens the directory holding the final name of path and copies that
+ * name, with the target's trailing '/' if it wrote one (the kernel then
+ * applies its own rules for it), into name (NAME_MAX + 2 bytes). The root
+ * itself is the name "." in "/". Returns 0 with *ret_fd, EMULATE_STALE, or
+ * -errno as the target's walk would fail (-ENOENT, -ENOTDIR, -EACCES). */
+static int open_parent(const struct job *j, const char *path, bool slash, char *name,
+                       int *ret_fd)
+{
+        char dir[PATH_MAX];
+        const char *last = strrchr(path, '/');
+        size_t dirlen, len;
+        int fd;
+
+        if (!last)
+                return -EINVAL;
+        len = strlen(last + 1);
+        if (len > NAME_MAX)
+                return -ENAMETOOLONG;
+        if (len == 0) {
+                memcpy(name, ".", 2);
+        } else {
+                memcpy(name, last + 1, len);
+                name[len] = '\0';
+                if (slash)
+                        memcpy(name + len, "/", 2);
+        }
+        dirlen = last == path ? 1 : (size_t)(last - path);
+        if (dirlen >= sizeof(dir))
+                return -ENAMETOOLONG;
+        memcpy(dir, path, dirlen);
+        dir[dirlen] = '\0';
+        fd = sys_openat2(j->snap.rootfd, dir, O_PATH | O_DIRECTORY, 0, EMU_RESOLVE);
+        if (fd < 0)
+                return stale_if_moved(fd);
+        *ret_fd = fd;
+        return 0;
+}
+
+/* Opens the object path names, which was resolved through every link: a
+ * link there now is a change. Returns 0 with *ret_fd (O_PATH),
+ * EMULATE_STALE or -errno. */
+static int open_final(const struct job *j, const char *path, int *ret_fd)
+{
+        int fd = sys_openat2(j->snap.rootfd, path, O_PATH | O_NOFOLLOW, 0, EMU_RESOLVE);
+        struct stat st;
+
+        if (fd < 0)
+                return stale_if_moved(fd);
+        if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+                int r = S_ISLNK(st.st_mode) ? EMULATE_STALE : -errno;
+
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/* AT_EMPTY_PATH chmod: the target's fd must still be the inode the
+ * policy judged by its name. */
+static int same_inode(int a, int b)
+{
+        struct stat sa, sb;
+
+        if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
+                return -errno;
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino ? 0 : EMULATE_STALE;
+}
+
+/* truncate and chmod follow the final link: act on the object through
+ * our /proc/self/fd, the permission checks being the kernel's own. */
+static int op_on_object(struct job *j)
+{
+        const struct emulate_path_call *c = &j->call;
+        cleanup_close int fd = -1;
+        char proc[PROC_FD_NAME];
+        int r = open_final(j, j->path, &fd);
+
+        if (r != 0)
+                return r;
+        if (j->src >= 0 && (r = same_inode(fd, j->src)) != 0)
+                return r;
+        proc_fd_name(proc, j->src >= 0 ? j->src : fd);
+        if (c->op == EMULATE_TRUNCATE)
+                r = truncate(proc, (off_t)c->arg);
+        else
+                r = chmod(proc, (mode_t)c->arg);
+        return r < 0 ? -errno : 0;
+}
+
+static int op_link(struct job *j, int dirfd, const char *name)
+{
+        cleanup_close int srcdir = -1;
+        char proc[PROC_FD_NAME], srcname[NAME_MAX + 2];
+        int r;
+
+        if (j->src >= 0 && (j->call.arg & AT_EMPTY_PATH))
+                return linkat(j->src, "", dirfd, name, AT_EMPTY_PATH) < 0 ? -errno : 0;
+        if (j->src >= 0) {
+                proc_fd_name(proc, j->src);
+                return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+        }
+        /* The source is not what the policy judges; linking its name
+         * (flags 0) is exact for a source resolved without following, and
+         * for a followed one links whatever is there now. */
+        r = open_parent(j, j->source, false, srcname, &srcdir);
+        if (r != 0)
+                return r;
+        return linkat(srcdir, srcname, dirfd, name, 0) < 0 ? -errno : 0;
+}
+
+int emulate_op_path(struct job *j)
+{
+        const struct emulate_path_call *c = &j->call;
+        cleanup_close int dirfd = -1;
+        cleanup_close int dirfd2 = -1;
+        char name[NAME_MAX + 2], name2[NAME_MAX + 2];
+        int r;
+
+        if (c->op == EMULATE_TRUNCATE || (c->op == EMULATE_CHMOD && (c->follow || j->src >= 0)))
+                return op_on_object(j);
+        r = open_parent(j, j->path, c->slash[0], name, &dirfd);
+        if (r != 0)
+                return r;
+        switch (c->op) {
+        case EMULATE_CHMOD:
+                r = (int)syscall(__NR_fchmodat2, dirfd, name, (mode_t)c->arg, AT_SYMLINK_NOFOLLOW);
+                break;
+        case EMULATE_MKDIR:
+                r = mkdirat(dirfd, name, (mode_t)c->arg);
+                break;
+        case EMULATE_MKNOD:
+                r = mknodat(dirfd, name, (mode_t)c->arg, (dev_t)c->dev);
+                break;
+        case EMULATE_UNLINK:
+                r = unlinkat(dirfd, name, (int)c->arg);
+                break;
+        case EMULATE_SYMLINK:
+                r = symlinkat(j->text, dirfd, name);
+                break;
+        case EMULATE_RENAME:
+                r = open_parent(j, j->path2, c->slash[1], name2, &dirfd2);
+                if (r != 0)
+                        return r;
+                r = (int)syscall(SYS_renameat2, dirfd, name, dirfd2, name2, (unsigned)c->arg);
+                break;
+        case EMULATE_LINK:
+                return op_link(j, dirfd, name);
+        default:
+                return -EINVAL;
+        }
+        return r < 0 ? -errno : 0;
+}
