@@ -76,8 +76,12 @@ static const struct filter_entry filter_table[] = {
         NOTIFY("symlinkat"),
         NOTIFY("unlink"),
         NOTIFY("unlinkat"),
+        NOTIFY("rmdir"),
         NOTIFY("mkdir"),
         NOTIFY("mkdirat"),
+        /* mknod makes regular files and FIFOs too, without an open */
+        NOTIFY("mknod"),
+        NOTIFY("mknodat"),
         NOTIFY("chmod"),
         NOTIFY("fchmodat"),
         NOTIFY("fchmodat2"),

@@ -53,8 +53,11 @@ static const struct syscalls_desc syscalls_table[] = {
         { __NR_symlinkat,  "symlinkat",  SYSCALLS_PATH_WRITE, ONE(1, 2, C), -1 },
         { __NR_unlink,     "unlink",     SYSCALLS_PATH_WRITE, ONE(-1, 0, 0), -1 },
         { __NR_unlinkat,   "unlinkat",   SYSCALLS_PATH_WRITE, ONE(0, 1, 0), -1 },
+        { __NR_rmdir,      "rmdir",      SYSCALLS_PATH_WRITE, ONE(-1, 0, 0), -1 },
         { __NR_mkdir,      "mkdir",      SYSCALLS_PATH_WRITE, ONE(-1, 0, C), -1 },
         { __NR_mkdirat,    "mkdirat",    SYSCALLS_PATH_WRITE, ONE(0, 1, C), -1 },
+        { __NR_mknod,      "mknod",      SYSCALLS_PATH_WRITE, ONE(-1, 0, C), -1 },
+        { __NR_mknodat,    "mknodat",    SYSCALLS_PATH_WRITE, ONE(0, 1, C), -1 },
         { __NR_chmod,      "chmod",      SYSCALLS_PATH_WRITE, ONE(-1, 0, F), -1 },
         { __NR_fchmodat,   "fchmodat",   SYSCALLS_PATH_WRITE, ONE(0, 1, F), -1 },
         { __NR_fchmodat2,  "fchmodat2",  SYSCALLS_PATH_WRITE, ONE(0, 1, F), 3 },
@@ -87,6 +90,86 @@ static int syscalls_dirfd(const struct seccomp_data *data, int arg)
         return arg < 0 ? AT_FDCWD : (int)(uint32_t)data->args[arg];
 }
 
+/* What a write-class call does beyond its checked names, for emulation. */
+static void syscalls_decode_path_write(const struct seccomp_data *data, struct syscalls_call *call)
+{
+        const __u64 *a = data->args;
+
+        switch (data->nr) {
+        case __NR_truncate:
+                call->path_op = EMULATE_TRUNCATE;
+                call->path_arg = a[1];
+                break;
+        case __NR_chmod:
+                call->path_op = EMULATE_CHMOD;
+                call->path_arg = a[1];
+                break;
+        case __NR_fchmodat:
+        case __NR_fchmodat2:
+                call->path_op = EMULATE_CHMOD;
+                call->path_arg = a[2];
+                break;
+        case __NR_mkdir:
+        case __NR_mkdirat:
+                call->path_op = EMULATE_MKDIR;
+                call->path_arg = a[data->nr == __NR_mkdir ? 1 : 2];
+                break;
+        case __NR_mknod:
+        case __NR_mknodat:
+                call->path_op = EMULATE_MKNOD;
+                call->path_arg = a[data->nr == __NR_mknod ? 1 : 2];
+                call->path_dev = a[data->nr == __NR_mknod ? 2 : 3];
+                break;
+        case __NR_unlink:
+                call->path_op = EMULATE_UNLINK;
+                break;
+        case __NR_unlinkat:
+                call->path_op = EMULATE_UNLINK;
+                call->path_arg = (uint32_t)a[2];
+                break;
+        case __NR_rmdir:
+                call->path_op = EMULATE_UNLINK;
+                call->path_arg = AT_REMOVEDIR;
+                break;
+        case __NR_symlink:
+        case __NR_symlinkat:
+                call->path_op = EMULATE_SYMLINK;
+                call->text_addr = a[0];
+                break;
+        case __NR_rename:
+        case __NR_renameat:
+                call->path_op = EMULATE_RENAME;
+                break;
+        case __NR_renameat2:
+                call->path_op = EMULATE_RENAME;
+                call->path_arg = (uint32_t)a[4];
+                break;
+        case __NR_link:
+                call->path_op = EMULATE_LINK;
+                call->source = (struct syscalls_operand){
+                        .dirfd = AT_FDCWD, .path_addr = a[0],
+                };
+                break;
+        case __NR_linkat: {
+                /* linkat(AT_EMPTY_PATH) gives a name to an open file (an
+                 * O_TMPFILE): the source is olddirfd itself. */
+                uint32_t flags = (uint32_t)a[4];
+
+                call->path_op = EMULATE_LINK;
+                call->path_arg = flags & AT_EMPTY_PATH;
+                call->source = (struct syscalls_operand){
+                        .dirfd = syscalls_dirfd(data, 0),
+                        .path_addr = a[1],
+                        .resflags = (flags & AT_SYMLINK_FOLLOW) ? SYSCALLS_FOLLOW : 0,
+                        .empty_path = flags & AT_EMPTY_PATH,
+                };
+                break;
+        }
+        default:
+                break;
+        }
+}
+
 int syscalls_decode(const struct seccomp_data *data, struct syscalls_call *ret)
 {
         const struct syscalls_desc *d;
@@ -117,6 +200,8 @@ int syscalls_decode(const struct seccomp_data *data, struct syscalls_call *ret)
                 op->resflags = d->resflags[i];
         }
 
+        if (d->kind == SYSCALLS_PATH_WRITE)
+                syscalls_decode_path_write(data, &call);
         switch (d->nr) {
         case __NR_execveat:
         case __NR_fchmodat2: {
@@ -127,10 +212,6 @@ int syscalls_decode(const struct seccomp_data *data, struct syscalls_call *ret)
                 call.op[0].empty_path = atflags & AT_EMPTY_PATH;
                 break;
         }
-        case __NR_linkat:
-                /* linkat(AT_EMPTY_PATH) gives a name to an open file (an
-                 * O_TMPFILE); only the new name is an operand either way. */
-                break;
         case __NR_open:
         case __NR_openat:
                 syscalls_set_open_flags(&call, data->args[d->flags]);

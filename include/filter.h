@@ -10,7 +10,8 @@
  *           create intent only (flags & (O_WRONLY|O_RDWR|O_CREAT|O_TRUNC)),
  *           or always when notify_reads; connect; truncate; rename,
  *           renameat, renameat2; link, linkat; symlink, symlinkat; unlink,
- *           unlinkat; mkdir, mkdirat; chmod, fchmodat, fchmodat2.
+ *           unlinkat, rmdir; mkdir, mkdirat; mknod, mknodat; chmod,
+ *           fchmodat, fchmodat2.
  *           O_TMPFILE needs O_WRONLY or O_RDWR, so it is caught too.
  *   ERRNO(EPERM)  io_uring_setup, io_uring_enter, io_uring_register: an
  *           io_uring opens files and connects sockets without passing

@@ -8,13 +8,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "emulate.h"
 #include "profile.h"
 
 enum syscalls_kind {
         SYSCALLS_EXEC,          /* execve, execveat */
         SYSCALLS_OPEN,          /* open, openat, creat: class from the flags */
         SYSCALLS_OPENAT2,       /* flags live in struct open_how in memory */
-        SYSCALLS_PATH_WRITE,    /* truncate, rename*, link*, symlink*, unlink*, mkdir*, chmod* */
+        SYSCALLS_PATH_WRITE,    /* truncate, rename*, link*, symlink*, unlink*, rmdir,
+                                   mkdir*, mknod*, chmod* */
         SYSCALLS_CONNECT,
 };
 
@@ -41,6 +43,15 @@ struct syscalls_call {
         uint64_t open_resolve;  /* openat2: open_how.resolve */
         uint64_t how_addr;      /* openat2: struct open_how in the target */
         uint64_t how_size;
+        /* SYSCALLS_PATH_WRITE: what the call does, for emulation. op[0] is
+         * the name it creates or changes (rename: op[0] the old name, op[1]
+         * the new one); path_arg as emulate_path_call.arg (rmdir:
+         * AT_REMOVEDIR; linkat: its AT_EMPTY_PATH bit). */
+        enum emulate_path_op path_op;
+        uint64_t path_arg;
+        uint64_t path_dev;      /* mknod */
+        uint64_t text_addr;     /* symlink: the content string in the target */
+        struct syscalls_operand source; /* link: the existing file (class unused) */
         int sockfd;             /* connect */
         uint64_t sockaddr_addr;
         uint64_t sockaddr_len;

@@ -255,8 +255,8 @@ static int group_teardown(void **state)
 static const char *const notified_always[] = {
         "execve", "execveat", "openat2", "creat", "connect", "truncate",
         "rename", "renameat", "renameat2", "link", "linkat", "symlink",
-        "symlinkat", "unlink", "unlinkat", "mkdir", "mkdirat", "chmod",
-        "fchmodat", "fchmodat2",
+        "symlinkat", "unlink", "unlinkat", "rmdir", "mkdir", "mkdirat", "mknod",
+        "mknodat", "chmod", "fchmodat", "fchmodat2",
 };
 
 /* What a runtime needs before it hands the listener over, and hot paths. */
@@ -544,8 +544,11 @@ static const struct {
         { "symlinkat", __NR_symlinkat },
         { "unlink", __NR_unlink },
         { "unlinkat", __NR_unlinkat },
+        { "rmdir", __NR_rmdir },
         { "mkdir", __NR_mkdir },
         { "mkdirat", __NR_mkdirat },
+        { "mknod", __NR_mknod },
+        { "mknodat", __NR_mknodat },
         { "chmod", __NR_chmod },
         { "fchmodat", __NR_fchmodat },
         { "fchmodat2", 452 },   /* Linux 6.6; the installed headers are 6.1 */

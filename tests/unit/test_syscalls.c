@@ -108,6 +108,83 @@ static void test_syscalls_operands(void **state)
         assert_int_equal(c.op[0].resflags, FOLLOW | CREATE);
 }
 
+/* What emulation needs beyond the names: the operation and its argument,
+ * the symlink text and the link source. */
+static void test_syscalls_path_write_operations(void **state)
+{
+        static const struct {
+                int nr;
+                uint64_t a[6];
+                enum emulate_path_op op;
+                uint64_t arg, dev;
+                uint64_t op0_addr;
+        } cases[] = {
+                { __NR_truncate, { 0x10, 4096 }, EMULATE_TRUNCATE, 4096, 0, 0x10 },
+                { __NR_chmod, { 0x10, 0755 }, EMULATE_CHMOD, 0755, 0, 0x10 },
+                { __NR_fchmodat, { 3, 0x10, 0700 }, EMULATE_CHMOD, 0700, 0, 0x10 },
+                { __NR_mkdir, { 0x10, 0750 }, EMULATE_MKDIR, 0750, 0, 0x10 },
+                { __NR_mkdirat, { 3, 0x10, 0700 }, EMULATE_MKDIR, 0700, 0, 0x10 },
+                { __NR_mknod, { 0x10, 010644, 0 }, EMULATE_MKNOD, 010644, 0, 0x10 },
+                { __NR_mknodat, { 3, 0x10, 020600, 0x103 }, EMULATE_MKNOD, 020600, 0x103, 0x10 },
+                { __NR_unlink, { 0x10 }, EMULATE_UNLINK, 0, 0, 0x10 },
+                { __NR_unlinkat, { 3, 0x10, AT_REMOVEDIR }, EMULATE_UNLINK, AT_REMOVEDIR, 0, 0x10 },
+                { __NR_rmdir, { 0x10 }, EMULATE_UNLINK, AT_REMOVEDIR, 0, 0x10 },
+                { __NR_rename, { 0x10, 0x20 }, EMULATE_RENAME, 0, 0, 0x10 },
+                { __NR_renameat2, { 3, 0x10, 4, 0x20, 1 }, EMULATE_RENAME, 1, 0, 0x10 },
+                { __NR_symlink, { 0x30, 0x10 }, EMULATE_SYMLINK, 0, 0, 0x10 },
+                { __NR_symlinkat, { 0x30, 3, 0x10 }, EMULATE_SYMLINK, 0, 0, 0x10 },
+                { __NR_link, { 0x30, 0x10 }, EMULATE_LINK, 0, 0, 0x10 },
+                { __NR_linkat, { 5, 0x30, 3, 0x10, AT_EMPTY_PATH }, EMULATE_LINK,
+                  AT_EMPTY_PATH, 0, 0x10 },
+        };
+        (void)state;
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct seccomp_data d = data_of(cases[i].nr, cases[i].a[0], cases[i].a[1],
+                                                cases[i].a[2], cases[i].a[3], cases[i].a[4]);
+                struct syscalls_call c;
+
+                assert_int_equal(syscalls_decode(&d, &c), 0);
+                assert_int_equal(c.kind, SYSCALLS_PATH_WRITE);
+                assert_int_equal(c.path_op, cases[i].op);
+                assert_int_equal(c.path_arg, cases[i].arg);
+                assert_int_equal(c.path_dev, cases[i].dev);
+                assert_int_equal(c.op[0].path_addr, cases[i].op0_addr);
+                if (cases[i].op == EMULATE_SYMLINK)
+                        assert_int_equal(c.text_addr, 0x30);
+                if (cases[i].op == EMULATE_LINK)
+                        assert_int_equal(c.source.path_addr, 0x30);
+        }
+}
+
+static void test_syscalls_link_source(void **state)
+{
+        struct syscalls_call c;
+        struct seccomp_data d;
+
+        (void)state;
+        /* link() never follows a final symlink of the source */
+        d = data_of(__NR_link, 0x30, 0x10, 0, 0, 0);
+        assert_int_equal(syscalls_decode(&d, &c), 0);
+        assert_int_equal(c.source.dirfd, AT_FDCWD);
+        assert_int_equal(c.source.resflags, 0);
+        assert_false(c.source.empty_path);
+        /* linkat follows only with AT_SYMLINK_FOLLOW; AT_EMPTY_PATH: olddirfd */
+        d = data_of(__NR_linkat, 5, 0x30, 3, 0x10, AT_SYMLINK_FOLLOW);
+        assert_int_equal(syscalls_decode(&d, &c), 0);
+        assert_int_equal(c.source.dirfd, 5);
+        assert_int_equal(c.source.resflags, FOLLOW);
+        assert_int_equal(c.path_arg, 0);
+        d = data_of(__NR_linkat, 5, 0x30, 3, 0x10, AT_EMPTY_PATH);
+        assert_int_equal(syscalls_decode(&d, &c), 0);
+        assert_true(c.source.empty_path);
+        assert_int_equal(c.source.resflags, 0);
+        /* flags and dirfds are ints: upper halves are ignored */
+        d = data_of(__NR_unlinkat, 0xffffffff00000005ull, 0x10, 0xffffffff00000200ull, 0, 0);
+        assert_int_equal(syscalls_decode(&d, &c), 0);
+        assert_int_equal(c.op[0].dirfd, 5);
+        assert_int_equal(c.path_arg, AT_REMOVEDIR);
+}
+
 static void test_syscalls_exec(void **state)
 {
         struct syscalls_call c;
@@ -171,6 +248,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_syscalls_open_flags_decide_class),
                 cmocka_unit_test(test_syscalls_operands),
+                cmocka_unit_test(test_syscalls_path_write_operations),
+                cmocka_unit_test(test_syscalls_link_source),
                 cmocka_unit_test(test_syscalls_exec),
                 cmocka_unit_test(test_syscalls_connect_and_openat2),
                 cmocka_unit_test(test_syscalls_refuses_foreign),
