@@ -1,6 +1,8 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <netinet/in.h>
@@ -40,6 +42,9 @@ struct held {
         const char *unnamed[2];                 /* why an operand has no usable name */
         bool lexical[2];                        /* named by its lexical path only (a
                                                    pipe behind /dev/stdout, ...) */
+        bool slash[2];                          /* written with a trailing '/' that
+                                                   was taken off (see below) */
+        char text[PATH_MAX_BYTES + 1];          /* symlink content, link source */
         struct policy_endpoint ep;              /* connect */
         char *ep_path;                          /* owns ep.path for unix sockets */
         bool ep_unnamed;
@@ -169,6 +174,23 @@ static int supervisor_resolve(struct held *h, unsigned i)
         h->unnamed[i] = op->cls == PROFILE_EXEC ? "program has no path in the target's root"
                                                 : "path not resolvable in the target's root";
         return 0;
+}
+
+/* The calls that act on a name itself (rename, unlink, mkdir, ...) never
+ * follow a final symlink, even one written "link/": the kernel applies the
+ * trailing '/' to the name it finds. So the name is judged without it, and
+ * an emulated call passes it on (h->slash). */
+static void supervisor_strip_slash(struct held *h, unsigned i)
+{
+        char *raw = h->raw[i];
+        size_t n = strlen(raw);
+
+        if (h->call.kind != SYSCALLS_PATH_WRITE || (h->call.op[i].resflags & PATHRES_FOLLOW))
+                return;
+        while (n > 1 && raw[n - 1] == '/') {
+                raw[--n] = '\0';
+                h->slash[i] = true;
+        }
 }
 
 static void supervisor_map_v4(struct policy_endpoint *ep)
@@ -433,6 +455,18 @@ static struct supervisor_async *supervisor_async_new(const struct session *s,
         return a;
 }
 
+/* After an emulation job was started (r == 0: it owns the answer) or was
+ * not. Returns -EINPROGRESS or an errno to answer with. */
+static int supervisor_started(struct session *s, struct supervisor_async *a, int r)
+{
+        if (r < 0) {
+                supervisor_async_done(a, &(struct emulate_outcome){ .result = r });
+                return r == -ENOENT ? -ESRCH : -r;
+        }
+        s->counts.emulated++;
+        return -EINPROGRESS;
+}
+
 /* Enforce mode: the agent performs an allowed open itself, on the path it
  * checked, and installs the result in the target (DESIGN.md §4): what the
  * process gets is what was decided, whatever its memory says by now.
@@ -455,12 +489,7 @@ static int supervisor_emulate_open(struct session *s, struct held *h)
         r = emulate_open_start(h->notify_fd, h->id, h->tid, h->path[0], h->call.open_flags,
                                h->call.open_mode, h->call.open_resolve, s->refuse_errno,
                                supervisor_async_done, a);
-        if (r < 0) {
-                supervisor_async_done(a, &(struct emulate_outcome){ .result = r });
-                return r == -ENOENT ? -ESRCH : -r;
-        }
-        s->counts.emulated++;
-        return -EINPROGRESS;
+        return supervisor_started(s, a, r);
 }
 
 static int supervisor_emulate_connect(struct session *s, struct held *h,
@@ -475,12 +504,91 @@ static int supervisor_emulate_connect(struct session *s, struct held *h,
         r = emulate_connect_start(h->notify_fd, h->id, h->tid, h->call.sockfd,
                                   (const struct sockaddr *)ss, (socklen_t)h->call.sockaddr_len,
                                   unix_path, s->refuse_errno, supervisor_async_done, a);
-        if (r < 0) {
-                supervisor_async_done(a, &(struct emulate_outcome){ .result = r });
-                return r == -ENOENT ? -ESRCH : -r;
+        return supervisor_started(s, a, r);
+}
+
+/* The file a link is made to. It is not judged (only the new name is), so
+ * any answer the target's memory gives is one it could have asked for;
+ * what matters is that the agent links a file the target may reach.
+ * Fills c->source or c->fd; returns 0 or an errno to answer with. */
+static int supervisor_link_source(struct held *h, int memfd, struct emulate_path_call *c,
+                                  char **ret_source)
+{
+        const struct syscalls_operand *src = &h->call.source;
+        unsigned fdnum;
+        char tail;
+        int r = procmem_read_string(memfd, src->path_addr, h->text, sizeof(h->text));
+
+        if (r < 0)
+                return r == -ENAMETOOLONG || r == -EFAULT ? -r : EFAULT;
+        if (r == 0 && !src->empty_path)
+                return ENOENT;
+        if (r == 0) {
+                /* linkat(fd, "", AT_EMPTY_PATH); the cwd is a directory,
+                 * which the kernel never links */
+                if (src->dirfd == AT_FDCWD)
+                        return EPERM;
+                c->fd = src->dirfd;
+                return 0;
         }
-        s->counts.emulated++;
-        return -EINPROGRESS;
+        r = resolve_path(h->tid, src->dirfd, h->text, src->resflags, ret_source);
+        if (r == 0) {
+                c->source = *ret_source;
+                return 0;
+        }
+        if (r == -ESRCH)
+                return r;
+        /* A file with no name, reached through its fd's magic link: the
+         * way an O_TMPFILE is given a name without CAP_DAC_READ_SEARCH. */
+        if (r == -EXDEV && (src->resflags & PATHRES_FOLLOW) &&
+            (sscanf(h->text, "/proc/self/fd/%u%c", &fdnum, &tail) == 1 ||
+             sscanf(h->text, "/proc/thread-self/fd/%u%c", &fdnum, &tail) == 1 ||
+             sscanf(h->text, "/dev/fd/%u%c", &fdnum, &tail) == 1) &&
+            fdnum <= INT_MAX) {
+                c->fd = (int)fdnum;
+                return 0;
+        }
+        return supervisor_kernel_would_fail(-r) ? -r : EPERM;
+}
+
+/* Enforce mode, the write-class calls on names: the agent makes the
+ * change itself, on the names it checked (DESIGN.md §4). */
+static int supervisor_emulate_path(struct session *s, struct held *h, int memfd)
+{
+        const struct syscalls_operand *op = &h->call.op[0];
+        struct emulate_path_call c = {
+                .op = h->call.path_op,
+                .path = { h->path[0], h->path[1] },
+                .slash = { h->slash[0], h->slash[1] },
+                .follow = op->resflags & PATHRES_FOLLOW,
+                .arg = h->call.path_arg,
+                .dev = h->call.path_dev,
+                .fd = -1,
+        };
+        cleanup_free char *source = NULL;
+        struct supervisor_async *a;
+        int r;
+
+        if (op->empty_path && h->raw[0][0] == '\0' && op->dirfd != AT_FDCWD)
+                c.fd = op->dirfd;       /* fchmodat2(fd, "", AT_EMPTY_PATH) */
+        if (c.op == EMULATE_SYMLINK) {
+                r = procmem_read_string(memfd, h->call.text_addr, h->text, sizeof(h->text));
+                if (r < 0)
+                        return r == -ENAMETOOLONG || r == -EFAULT ? -r : EFAULT;
+                if (r == 0)
+                        return ENOENT;
+                c.text = h->text;
+        } else if (c.op == EMULATE_LINK) {
+                r = supervisor_link_source(h, memfd, &c, &source);
+                if (r != 0)
+                        return r;
+        }
+        a = supervisor_async_new(s, h, PROFILE_WRITE, h->path[0], NULL);
+        if (!a)
+                return ENOMEM;
+        r = emulate_path_start(h->notify_fd, h->id, h->tid, &c, s->refuse_errno,
+                               supervisor_async_done, a);
+        return supervisor_started(s, a, r);
 }
 
 /* Decides a call whose arguments were copied. Returns the errno to answer
@@ -548,6 +656,7 @@ static int supervisor_decide(struct session *s, struct held *h, int memfd)
         for (unsigned i = 0; i < h->call.n_operands; i++) {
                 enum profile_class cls = h->call.op[i].cls;
 
+                supervisor_strip_slash(h, i);
                 r = supervisor_resolve(h, i);
                 if (r != 0)
                         return r;
@@ -562,9 +671,15 @@ static int supervisor_decide(struct session *s, struct held *h, int memfd)
                 return total.error;
         /* Objects named only by their lexical path (pipes behind
          * /dev/stdout) have no path to open again: CONTINUE. */
-        if ((h->call.kind == SYSCALLS_OPEN || h->call.kind == SYSCALLS_OPENAT2) &&
-            s->mode == PROFILE_MODE_ENFORCE && s->emulate && !h->unnamed[0] && !h->lexical[0])
+        if (s->mode != PROFILE_MODE_ENFORCE || !s->emulate)
+                return 0;
+        for (unsigned i = 0; i < h->call.n_operands; i++)
+                if (h->unnamed[i] || h->lexical[i])
+                        return 0;
+        if (h->call.kind == SYSCALLS_OPEN || h->call.kind == SYSCALLS_OPENAT2)
                 return supervisor_emulate_open(s, h);
+        if (h->call.kind == SYSCALLS_PATH_WRITE)
+                return supervisor_emulate_path(s, h, memfd);
         return 0;
 }
 
