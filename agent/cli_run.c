@@ -348,7 +348,7 @@ run_child(int sock, const struct sock_fprog *prog, const char *path, char **argv
           const struct run_landlock *landlock)
 {
         char ack;
-        int fd;
+        int fd, ll;
 
         /* CMD gets the signal state driftlock was started with: SIGPIPE was
          * ignored only for the supervisor (a `find | head` under driftlock
@@ -370,8 +370,8 @@ run_child(int sock, const struct sock_fprog *prog, const char *path, char **argv
         close(fd);
         close(sock);
         /* The second kernel gate where available: no_new_privs is set. */
-        if (landlock && landlock_exec_restrict_fds(landlock->fds, landlock->n) < 0 &&
-            landlock_exec_abi() > 0) {
+        if (landlock && (ll = landlock_exec_restrict_fds(landlock->fds, landlock->n)) < 0 &&
+            ll != -EOPNOTSUPP) {
                 dprintf(STDERR_FILENO, "driftlock: cannot apply the Landlock exec rules\n");
                 _exit(RUN_EXIT_INTERNAL);
         }

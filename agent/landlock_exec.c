@@ -44,17 +44,44 @@ int landlock_exec_abi(void)
         return r;
 }
 
+/* Every Landlock domain refuses reparenting (a rename or link into
+ * another directory) with EXDEV unless a rule grants REFER, whatever it
+ * handles. Granting REFER on "/" keeps renames and links working as
+ * without the gate, except a move that would give a file EXECUTE it did
+ * not have (into a directory an exec pattern allows), which Landlock
+ * still refuses. ABI 1 has no REFER: no gate there. */
+static int add_refer_on_root(int ruleset)
+{
+        const struct landlock_path_beneath_attr rule = {
+                .allowed_access = LANDLOCK_ACCESS_FS_REFER,
+                .parent_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC),
+        };
+        int r = 0;
+
+        if (rule.parent_fd < 0)
+                return -errno;
+        if (ll_add_rule(ruleset, &rule) < 0)
+                r = -errno;
+        close(rule.parent_fd);
+        return r;
+}
+
 static int restrict_fds(const int *fds, size_t n)
 {
-        /* EXECUTE exists since ABI 1: no downgrade by ABI is needed. */
-        const struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE };
-        int ruleset, r = 0;
+        const struct landlock_ruleset_attr attr = {
+                .handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_REFER,
+        };
+        long abi = ll_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+        int ruleset, r;
 
         if (!fds && n > 0)
                 return -EINVAL;
+        if (abi < 2)
+                return abi < 0 && errno != ENOSYS && errno != EOPNOTSUPP ? -errno : -EOPNOTSUPP;
         ruleset = (int)ll_create_ruleset(&attr, sizeof(attr), 0);
         if (ruleset < 0)
                 return (errno == ENOSYS || errno == EOPNOTSUPP) ? -EOPNOTSUPP : -errno;
+        r = add_refer_on_root(ruleset);
         for (size_t i = 0; i < n && r == 0; i++) {
                 const struct landlock_path_beneath_attr rule = {
                         .allowed_access = LANDLOCK_ACCESS_FS_EXECUTE,

@@ -1,7 +1,11 @@
 /* A second kernel gate for processes driftlock starts itself (`driftlock
  * run`, the exec wrapper, the preload library): a Landlock ruleset that
- * handles only LANDLOCK_ACCESS_FS_EXECUTE and grants it on the profile's
- * exec files. Everything else (reads, writes) stays unrestricted.
+ * handles LANDLOCK_ACCESS_FS_EXECUTE and grants it on the profile's exec
+ * files. Everything else (reads, writes) stays unrestricted; REFER is
+ * granted on "/" so that renames and links into other directories work
+ * (Landlock refuses them otherwise), except a move that would give a file
+ * EXECUTE (into a directory an exec pattern allows): EXDEV. Needs Landlock
+ * ABI 2 (Linux 5.19); older kernels get no Landlock gate.
  *
  * What EXECUTE covers (checked on 6.18, Landlock ABI 7): every open for
  * exec, i.e. execve/execveat of the file and of the interpreter the kernel
@@ -26,7 +30,7 @@
 
 #include <stddef.h>
 
-/* The highest Landlock ABI the kernel supports (>= 1), or -EOPNOTSUPP
+/* The highest Landlock ABI the kernel supports (>= 1; the gate needs 2), or -EOPNOTSUPP
  * (Linux < 5.13, or Landlock not enabled at boot). */
 int landlock_exec_abi(void);
 
@@ -36,8 +40,8 @@ int landlock_exec_abi(void);
  * preserved; meant for the forked child before exec. n == 0 refuses every
  * exec. The descriptors stay open (the caller closes them, or they are
  * O_CLOEXEC).
- * Returns 0, or -EOPNOTSUPP (no Landlock: the caller continues without this
- * gate), -EINVAL (fds NULL with n > 0), -EBADF (a descriptor is not open),
+ * Returns 0, or -EOPNOTSUPP (no Landlock, or ABI 1: the caller continues
+ * without this gate), -EINVAL (fds NULL with n > 0), -EBADF (a descriptor is not open),
  * -EPERM (no PR_SET_NO_NEW_PRIVS and no CAP_SYS_ADMIN), -E2BIG (the domain
  * stack is full: 16 layers), -ENOMEM. On error nothing is restricted. */
 int landlock_exec_restrict_fds(const int *fds, size_t n);

@@ -194,6 +194,54 @@ static void test_landlock_exec_directory_rule(void **state)
         close(fds[1]);
 }
 
+/* rename(from, to) in a child restricted to fds: 0 or its errno. */
+static int try_rename(const int *fds, size_t nfds, const char *from, const char *to)
+{
+        int st = 0;
+        pid_t c = fork();
+
+        assert_true(c >= 0);
+        if (c == 0) {
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+                    landlock_exec_restrict_fds(fds, nfds) < 0)
+                        _exit(255);
+                _exit(rename(from, to) < 0 ? errno : 0);
+        }
+        assert_int_equal(waitpid(c, &st, 0), c);
+        assert_true(WIFEXITED(st));
+        return WEXITSTATUS(st);
+}
+
+/* Landlock refuses every move into another directory unless REFER is
+ * granted: the gate grants it, so only a move that would make a file
+ * executable (into a directory rule) is refused. */
+static void test_landlock_exec_rename_across_directories(void **state)
+{
+        char a[PATH_MAX], b[PATH_MAX], x[PATH_MAX], af[PATH_MAX], bf[PATH_MAX], xf[PATH_MAX];
+        int fd;
+
+        (void)state;
+        if (!have_landlock())
+                skip();
+        snprintf(a, sizeof(a), "%s/a", g_dir);
+        snprintf(b, sizeof(b), "%s/b", g_dir);
+        snprintf(x, sizeof(x), "%s/x", g_dir);
+        snprintf(af, sizeof(af), "%s/a/f", g_dir);
+        snprintf(bf, sizeof(bf), "%s/b/f", g_dir);
+        snprintf(xf, sizeof(xf), "%s/x/f", g_dir);
+        assert_int_equal(mkdir(a, 0755), 0);
+        assert_int_equal(mkdir(b, 0755), 0);
+        assert_int_equal(mkdir(x, 0755), 0);
+        fd = opath(x);
+        copy("/usr/bin/true", af);
+        assert_int_equal(try_rename(&fd, 1, af, bf), 0);
+        assert_int_equal(try_rename(&fd, 1, bf, xf), EXDEV);
+        assert_int_equal(access(bf, F_OK), 0);
+        close(fd);
+        assert_int_equal(unlink(bf), 0);
+        assert_int_equal(rmdir(a) | rmdir(b) | rmdir(x), 0);
+}
+
 /* Paths: missing ones are skipped, the rest apply. */
 static void test_landlock_exec_paths(void **state)
 {
@@ -243,6 +291,7 @@ int main(void)
                 cmocka_unit_test(test_landlock_exec_script_chain),
                 cmocka_unit_test(test_landlock_exec_inode_identity),
                 cmocka_unit_test(test_landlock_exec_directory_rule),
+                cmocka_unit_test(test_landlock_exec_rename_across_directories),
                 cmocka_unit_test(test_landlock_exec_paths),
                 cmocka_unit_test(test_landlock_exec_bad_input),
         };
