@@ -8,9 +8,13 @@
  *   race exec    thread|process N ALLOWED FORBIDDEN
  *   race open    thread|process N ALLOWED FORBIDDEN   (write-open with O_CREAT)
  *   race connect thread|process N ALLOWED-PORT FORBIDDEN-PORT
+ *   race mkdir   thread|process N ALLOWED FORBIDDEN
+ *   race rename  thread|process N ALLOWED FORBIDDEN   (ALLOWED~ moved into place)
+ *   race symlink thread|process N ALLOWED FORBIDDEN
  *
  * exec: ALLOWED and FORBIDDEN are programs that exit 0 and 1; a child that
- * gets its exec refused exits 3. open: FORBIDDEN must not exist afterwards.
+ * gets its exec refused exits 3. open, mkdir, rename, symlink: FORBIDDEN
+ * must not exist afterwards.
  * connect: a listener on 127.0.0.1:FORBIDDEN-PORT, run by this program,
  * counts what reaches it. Prints "attempts N allowed A refused R forbidden F"
  * and exits 0 when F is 0, 1 when the race was won, 2 on errors. */
@@ -28,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -157,6 +162,52 @@ static int race_open(bool thread, long n)
         return report(n, allowed, refused, forbidden);
 }
 
+/* The write-class calls on names: each attempt makes the live name, then
+ * removes what it made. */
+static int name_call(const char *kind, const char *source)
+{
+        if (!strcmp(kind, "mkdir"))
+                return mkdir(arena->live, 0755);
+        if (!strcmp(kind, "symlink"))
+                return symlink("target", arena->live);
+        return rename(source, arena->live);
+}
+
+static int race_names(const char *kind, bool thread, long n)
+{
+        long allowed = 0, refused = 0, forbidden = 0;
+        bool dir = !strcmp(kind, "mkdir");
+        char source[SLOT + 1];
+        struct stat st;
+        pthread_t t = 0;
+        pid_t racer;
+
+        snprintf(source, sizeof(source), "%s~", arena->allowed);
+        racer = start_racer(thread, &t);
+        for (long i = 0; i < n; i++) {
+                int fd = -1;
+
+                if (!strcmp(kind, "rename") &&
+                    (fd = open(source, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
+                        return 2;
+                if (fd >= 0)
+                        close(fd);
+                if (name_call(kind, source) == 0)
+                        allowed++;
+                else
+                        refused++;
+                if (lstat(arena->allowed, &st) == 0 &&
+                    (dir ? rmdir(arena->allowed) : unlink(arena->allowed)) < 0)
+                        return 2;
+                if (lstat(arena->forbidden, &st) == 0) {
+                        forbidden++;
+                        (void)(dir ? rmdir(arena->forbidden) : unlink(arena->forbidden));
+                }
+        }
+        stop_racer(thread, t, racer);
+        return report(n, allowed, refused, forbidden);
+}
+
 static atomic_long forbidden_accepts;
 
 static void *count_accepts(void *arg)
@@ -216,7 +267,8 @@ int main(int argc, char **argv)
         long n;
 
         if (argc != 6 || (strcmp(argv[2], "thread") && strcmp(argv[2], "process"))) {
-                fprintf(stderr, "usage: race exec|open|connect thread|process N ALLOWED FORBIDDEN\n");
+                fprintf(stderr, "usage: race exec|open|connect|mkdir|rename|symlink thread|process N "
+                                "ALLOWED FORBIDDEN\n");
                 return 2;
         }
         arena = mmap(NULL, sizeof(*arena), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -237,6 +289,9 @@ int main(int argc, char **argv)
                 return race_exec(thread, n);
         if (!strcmp(argv[1], "open"))
                 return race_open(thread, n);
+        if (!strcmp(argv[1], "mkdir") || !strcmp(argv[1], "rename") ||
+            !strcmp(argv[1], "symlink"))
+                return race_names(argv[1], thread, n);
         fprintf(stderr, "race: unknown kind '%s'\n", argv[1]);
         return 2;
 }

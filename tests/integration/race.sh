@@ -3,7 +3,8 @@
 # survives argument-rewrite races"): a second thread, and a second process
 # sharing the memory, flip the path or sockaddr between an allowed and a
 # forbidden value while the call is made, 10,000 times each for exec,
-# write-open and connect. Not one forbidden effect may happen. The same
+# write-open and connect, and for the write-class calls on names (mkdir,
+# rename, symlink). Not one forbidden effect may happen. The same
 # program against CONTINUE answers (--no-emulate) shows that it does catch
 # the race when there is one, so a pass here means something.
 . "$(dirname "$0")/../lib.sh"
@@ -47,11 +48,16 @@ for how in thread process; do
         check "open, racing $how: the forbidden file does not exist" [ ! -e "$D/no/file" ]
         race none connect "$how" "$N" "$P1" "$P2"
         race none exec "$how" "$N" "$D/ok/prog" "$D/no/prog"
+        for kind in mkdir rename symlink; do
+                race none $kind "$how" "$N" "$D/ok/name" "$D/no/name"
+                check "$kind, racing $how: the forbidden name does not exist" [ ! -e "$D/no/name" ]
+        done
 done
 
 # The test is not vacuous: with CONTINUE answers the same programs win.
 race some open thread 2000 "$D/ok/file" "$D/no/file" --no-emulate
 rm -f "$D/no/file"
 race some connect thread 5000 "$P1" "$P2" --no-emulate
+race some rename thread 2000 "$D/ok/name" "$D/no/name" --no-emulate
 
 finish
