@@ -34,15 +34,17 @@ struct filter_entry {
 };
 
 #define NOTIFY(name) \
-        { WHEN_ALWAYS, { name, FILTER_ACT_NOTIFY, 0, -1, 0, 0 } }
+        { WHEN_ALWAYS, { name, FILTER_ACT_NOTIFY, 0, -1, 0, 0, false } }
 #define NOTIFY_READS(name) \
-        { WHEN_READS, { name, FILTER_ACT_NOTIFY, 0, -1, 0, 0 } }
+        { WHEN_READS, { name, FILTER_ACT_NOTIFY, 0, -1, 0, 0, false } }
+#define NOTIFY_NONZERO(name, idx) \
+        { WHEN_ALWAYS, { name, FILTER_ACT_NOTIFY, 0, idx, ~(uint64_t)0, 0, true } }
 /* One rule per flag bit: libseccomp has no "any bit of the mask set"
  * comparison, and OR'ed rules of one syscall express it. */
 #define NOTIFY_FLAG(name, idx, bit) \
-        { WHEN_NO_READS, { name, FILTER_ACT_NOTIFY, 0, idx, bit, bit } }
+        { WHEN_NO_READS, { name, FILTER_ACT_NOTIFY, 0, idx, bit, bit, false } }
 #define REFUSE(name, err) \
-        { WHEN_ALWAYS, { name, FILTER_ACT_ERRNO, err, -1, 0, 0 } }
+        { WHEN_ALWAYS, { name, FILTER_ACT_ERRNO, err, -1, 0, 0, false } }
 
 /* O_RDONLY is 0, so it cannot be tested by a bit: a read-only open is one
  * where none of these bits is set. O_TMPFILE requires O_WRONLY or O_RDWR;
@@ -65,6 +67,11 @@ static const struct filter_entry filter_table[] = {
         NOTIFY("creat"),
 
         NOTIFY("connect"),
+        /* sendto with dest_addr: a datagram to any address, or a TCP Fast
+         * Open connect. Without one it goes where the socket is connected
+         * (send(2) is sendto with NULL): not held. sendmsg carries its
+         * address in memory and is never notified (see above). */
+        NOTIFY_NONZERO("sendto", 4),
 
         NOTIFY("truncate"),
         NOTIFY("rename"),
@@ -92,13 +99,13 @@ static const struct filter_entry filter_table[] = {
         /* A file handle reaches a file without a path to check (it needs
          * CAP_DAC_READ_SEARCH, which `driftlock run` as root has; runtimes'
          * default profiles already limit it to that capability). */
-        { WHEN_SELF, { "open_by_handle_at", FILTER_ACT_ERRNO, EPERM, -1, 0, 0 } },
+        { WHEN_SELF, { "open_by_handle_at", FILTER_ACT_ERRNO, EPERM, -1, 0, 0, false } },
 
         /* The shim's "already attached?" probe (include/shimproto.h): a
          * process inside a driftlock-filtered tree gets this errno for an
          * invalid close_range() that no real program makes. */
         { WHEN_SELF, { SHIMPROTO_PROBE_SYSCALL, FILTER_ACT_ERRNO, SHIMPROTO_PROBE_ERRNO,
-                         SHIMPROTO_PROBE_ARG, 0xffffffffu, SHIMPROTO_PROBE_FLAGS } },
+                         SHIMPROTO_PROBE_ARG, 0xffffffffu, SHIMPROTO_PROBE_FLAGS, false } },
 };
 
 /* Numbers for syscalls newer than some libseccomp releases know (x86_64).
@@ -180,14 +187,21 @@ static int filter_add_rule(scmp_filter_ctx ctx, const struct filter_rule *rule)
         }
         if (rule->arg_index < 0)
                 return seccomp_rule_add_exact_array(ctx, action, nr, 0, NULL);
-        if (rule->arg_index > 5)
+        if (rule->arg_index > 5 || (rule->negate && rule->mask != ~(uint64_t)0))
                 return -EINVAL;
-        cmp = (struct scmp_arg_cmp) {
-                .arg = (unsigned int)rule->arg_index,
-                .op = SCMP_CMP_MASKED_EQ,
-                .datum_a = rule->mask,
-                .datum_b = rule->value,
-        };
+        if (rule->negate)
+                cmp = (struct scmp_arg_cmp) {
+                        .arg = (unsigned int)rule->arg_index,
+                        .op = SCMP_CMP_NE,
+                        .datum_a = rule->value,
+                };
+        else
+                cmp = (struct scmp_arg_cmp) {
+                        .arg = (unsigned int)rule->arg_index,
+                        .op = SCMP_CMP_MASKED_EQ,
+                        .datum_a = rule->mask,
+                        .datum_b = rule->value,
+                };
         return seccomp_rule_add_exact_array(ctx, action, nr, 1, &cmp);
 }
 

@@ -169,29 +169,37 @@ static int plans_build(struct plans *p, char *err, size_t errlen)
 }
 
 /* The condition that holds exactly when none of the syscall's NOTIFY
- * conditions does: they are all "bit set" tests on one argument, so it is
- * (arg & all bits) == 0. */
+ * conditions does, as (arg & mask) == value: for "bit set" tests on one
+ * argument it is (arg & all bits) == 0; for a lone "arg != v" it is
+ * arg == v. */
 static int plan_complement(const struct plans *p, const struct plan *pl, int *ret_index,
-                           uint64_t *ret_mask)
+                           uint64_t *ret_mask, uint64_t *ret_value)
 {
-        uint64_t mask = 0;
-        int index = -1;
+        uint64_t mask = 0, value = 0;
+        int index = -1, negated = 0, n = 0;
 
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct filter_rule *r = &p->rules[i];
 
                 if (strcmp(r->syscall, pl->name) != 0 || r->arg_index < 0)
                         continue;
-                if (r->mask == 0 || r->mask != r->value ||
-                    (index >= 0 && index != r->arg_index))
+                n++;
+                if (r->negate) {
+                        negated++;
+                        value = r->value;
+                } else if (r->mask == 0 || r->mask != r->value) {
+                        return -EINVAL;
+                }
+                if (index >= 0 && index != r->arg_index)
                         return -EINVAL;
                 index = r->arg_index;
                 mask |= r->mask;
         }
-        if (index < 0)
+        if (index < 0 || (negated && n > 1))
                 return -EINVAL;
         *ret_index = index;
         *ret_mask = mask;
+        *ret_value = value;
         return 0;
 }
 
@@ -430,6 +438,13 @@ static json_t *masked_eq(int index, uint64_t mask, uint64_t value)
                          "op", "SCMP_CMP_MASKED_EQ");
 }
 
+/* [{"index":i,"value":value,"op":"SCMP_CMP_NE"}] */
+static json_t *not_equal(int index, uint64_t value)
+{
+        return json_pack("[{s:i, s:I, s:s}]", "index", index, "value", (json_int_t)value,
+                         "op", "SCMP_CMP_NE");
+}
+
 static json_t *one_name(const char *name)
 {
         return json_pack("[s]", name);
@@ -465,24 +480,26 @@ static int append_ours(const struct plans *p, json_t *syscalls, char *err, size_
                     pl->notify_all)
                         continue;
                 r = append_rule(syscalls, one_name(fr->syscall), "SCMP_ACT_NOTIFY",
-                                masked_eq(fr->arg_index, fr->mask, fr->value), 0);
+                                fr->negate ? not_equal(fr->arg_index, fr->value)
+                                           : masked_eq(fr->arg_index, fr->mask, fr->value),
+                                0);
                 if (r < 0)
                         return r;
         }
 
         for (size_t s = 0; s < p->n; s++) {
                 int index;
-                uint64_t mask;
+                uint64_t mask, value;
 
                 if (!p->v[s].add || !p->v[s].complement)
                         continue;
-                if (plan_complement(p, &p->v[s], &index, &mask) < 0) {
+                if (plan_complement(p, &p->v[s], &index, &mask, &value) < 0) {
                         seterr(err, errlen, "filter table: the conditions for %s have no complement",
                                p->v[s].name);
                         return -EINVAL;
                 }
                 r = append_rule(syscalls, one_name(p->v[s].name), "SCMP_ACT_ALLOW",
-                                masked_eq(index, mask, 0), 0);
+                                masked_eq(index, mask, value), 0);
                 if (r < 0)
                         return r;
         }

@@ -11,7 +11,8 @@
  *           or always when notify_reads; connect; truncate; rename,
  *           renameat, renameat2; link, linkat; symlink, symlinkat; unlink,
  *           unlinkat, rmdir; mkdir, mkdirat; mknod, mknodat; chmod,
- *           fchmodat, fchmodat2.
+ *           fchmodat, fchmodat2; sendto with a destination address
+ *           (dest_addr != NULL: a register, so the test cannot be raced).
  *           O_TMPFILE needs O_WRONLY or O_RDWR, so it is caught too.
  *   ERRNO(EPERM)  io_uring_setup, io_uring_enter, io_uring_register: an
  *           io_uring opens files and connects sockets without passing
@@ -62,6 +63,8 @@ struct filter_rule {
         int arg_index;                  /* -1: no condition */
         uint64_t mask;                  /* act when (arg & mask) == value */
         uint64_t value;
+        bool negate;                    /* act when (arg & mask) != value; only
+                                           with mask ~0 (seccomp's NE) */
 };
 
 /* The rule table for spec, as a malloc'ed array of *ret_n rules the caller

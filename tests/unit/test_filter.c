@@ -261,7 +261,7 @@ static const char *const notified_always[] = {
 
 /* What a runtime needs before it hands the listener over, and hot paths. */
 static const char *const never_notified[] = {
-        "write", "read", "sendmsg", "sendto", "fcntl", "close", "writev",
+        "write", "read", "sendmsg", "sendmmsg", "fcntl", "close", "writev",
         "recvmsg", "exit", "exit_group", "mmap", "futex", "dup", "dup2", "dup3",
         "pwrite64", "ioctl", "seccomp", "prctl",
 };
@@ -328,6 +328,16 @@ static void test_filter_rules_table(void **state)
                         assert_int_equal(count_rules(rules, n, never_notified[i]), 0);
                 check_open_rules(rules, n, "open", 1, specs[s].notify_reads);
                 check_open_rules(rules, n, "openat", 2, specs[s].notify_reads);
+                /* sendto only with a destination: dest_addr (arg 4) != 0 */
+                assert_int_equal(count_rules(rules, n, "sendto"), 1);
+                for (size_t j = 0; j < n; j++)
+                        if (strcmp(rules[j].syscall, "sendto") == 0) {
+                                assert_int_equal(rules[j].action, FILTER_ACT_NOTIFY);
+                                assert_int_equal(rules[j].arg_index, 4);
+                                assert_true(rules[j].negate);
+                                assert_true(rules[j].mask == ~(uint64_t)0);
+                                assert_true(rules[j].value == 0);
+                        }
                 for (size_t j = 0; j < n; j++) {
                         bool io_uring = strncmp(rules[j].syscall, "io_uring_", 9) == 0;
 
@@ -338,7 +348,8 @@ static void test_filter_rules_table(void **state)
                 assert_int_equal(count_rules(rules, n, "io_uring_setup"), 1);
                 assert_int_equal(count_rules(rules, n, "io_uring_enter"), 1);
                 assert_int_equal(count_rules(rules, n, "io_uring_register"), 1);
-                assert_int_equal(n, ARRAY_SIZE(notified_always) + 3 +
+                /* + io_uring (3) + sendto (1) + open and openat */
+                assert_int_equal(n, ARRAY_SIZE(notified_always) + 3 + 1 +
                                  (specs[s].notify_reads ? 2 : 8));
                 free(rules);
         }
@@ -549,6 +560,7 @@ static const struct {
         { "mkdirat", __NR_mkdirat },
         { "mknod", __NR_mknod },
         { "mknodat", __NR_mknodat },
+        { "sendto", __NR_sendto },      /* dest_addr is the non-NULL path pointer */
         { "chmod", __NR_chmod },
         { "fchmodat", __NR_fchmodat },
         { "fchmodat2", 452 },   /* Linux 6.6; the installed headers are 6.1 */

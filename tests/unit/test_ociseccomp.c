@@ -446,6 +446,14 @@ static void test_ociseccomp_standalone_structure(void **state)
                         } else if (fr->arg_index < 0) {
                                 found = strcmp(rule_action(rule), "SCMP_ACT_NOTIFY") == 0 &&
                                         !rule_has_args(rule);
+                        } else if (strcmp(rule_action(rule), "SCMP_ACT_NOTIFY") == 0 && arg &&
+                                   fr->negate) {
+                                found = json_array_size(json_object_get(rule, "names")) == 1 &&
+                                        json_array_size(json_object_get(rule, "args")) == 1 &&
+                                        json_integer_value(json_object_get(arg, "index")) == fr->arg_index &&
+                                        (uint64_t)json_integer_value(json_object_get(arg, "value")) == fr->value &&
+                                        strcmp(json_string_value(json_object_get(arg, "op")),
+                                               "SCMP_CMP_NE") == 0;
                         } else if (strcmp(rule_action(rule), "SCMP_ACT_NOTIFY") == 0 && arg) {
                                 found = json_array_size(json_object_get(rule, "names")) == 1 &&
                                         json_array_size(json_object_get(rule, "args")) == 1 &&
