@@ -368,6 +368,8 @@ static int job_work(struct job *j)
                 return emulate_op_open(j);
         case JOB_CONNECT:
                 return emulate_op_connect(j);
+        case JOB_SEND:
+                return emulate_op_send(j);
         case JOB_PATH:
                 return emulate_op_path(j);
         }
@@ -410,9 +412,14 @@ static int helper_run(struct job *j)
 
 static void job_run(struct worker *w, struct job *j)
 {
-        if (j->kind == JOB_CONNECT && j->addr.ss_family != AF_UNIX) {
-                j->result = emulate_op_connect(j);
-        } else if (j->kind != JOB_CONNECT && j->snap.usernsfd < 0) {
+        bool socket = j->kind == JOB_CONNECT || j->kind == JOB_SEND;
+        sa_family_t family = j->addr.ss_family;
+
+        /* inet sockets check no credentials of the caller; unix peers and
+         * netlink receivers (SCM credentials) learn who sent it */
+        if (socket && (family == AF_INET || family == AF_INET6 || family == AF_UNSPEC)) {
+                j->result = job_work(j);
+        } else if (!socket && j->snap.usernsfd < 0) {
                 j->result = worker_become(w, &j->snap);
                 if (j->result == 0)
                         j->result = job_work(j);
@@ -446,6 +453,7 @@ static struct job *job_free(struct job *j)
         free(j->path2);
         free(j->text);
         free(j->source);
+        free(j->data);
         free(j);
         return NULL;
 }
@@ -616,6 +624,33 @@ static int job_prepare_connect(struct job *j, int notify_fd, uint64_t id, pid_t 
         return 0;
 }
 
+static int job_prepare_send(struct job *j, int notify_fd, uint64_t id, pid_t tid,
+                            int sockfd, const void *data, size_t len, size_t want, int flags,
+                            const struct sockaddr *addr, socklen_t addrlen,
+                            const char *unix_path)
+{
+        int type;
+        socklen_t tlen = sizeof(type);
+        int r;
+
+        if ((!data && len) || len > want || len > EMULATE_SEND_MAX)
+                return -EINVAL;
+        r = job_prepare_connect(j, notify_fd, id, tid, sockfd, addr, addrlen, unix_path);
+        if (r < 0)
+                return r;
+        if (len < want &&
+            (getsockopt(j->sock, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_STREAM))
+                return -EMSGSIZE;
+        j->data = malloc(len ? len : 1);
+        if (!j->data)
+                return -ENOMEM;
+        if (len)
+                memcpy(j->data, data, len);
+        j->len = len;
+        j->send_flags = flags;
+        return 0;
+}
+
 static bool path_ok(const char *p)
 {
         return p && p[0] == '/' && strnlen(p, EMU_PATH_MAX) < EMU_PATH_MAX;
@@ -712,9 +747,13 @@ static struct emulate_outcome job_answer(struct job *j)
         } else if (j->result == EMULATE_STALE) {
                 o.answer = notify_respond_errno(j->notify_fd, j->id, j->stale_errno);
         } else if (j->result < 0) {
+                /* The kernel raises it before the call returns EPIPE. */
+                if (j->sigpipe)
+                        (void)syscall(SYS_pidfd_send_signal, j->snap.pidfd, SIGPIPE, NULL, 0);
                 o.answer = notify_respond_errno(j->notify_fd, j->id, -j->result);
         } else {
-                o.answer = notify_respond_value(j->notify_fd, j->id, 0);
+                o.answer = notify_respond_value(j->notify_fd, j->id,
+                                                j->kind == JOB_SEND ? (int64_t)j->sent : 0);
         }
         return o;
 }
@@ -887,6 +926,30 @@ int emulate_path(pid_t tid, const struct emulate_path_call *call, int *ret_resul
         return 0;
 }
 
+int emulate_sendto(pid_t tid, int target_sockfd, const void *data, size_t len, size_t want,
+                   int flags, const struct sockaddr *addr, socklen_t addrlen,
+                   const char *resolved_unix_path, int *ret_result, size_t *ret_sent)
+{
+        cleanup_job struct job *j = job_new(JOB_SEND);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        if (!ret_result || !ret_sent)
+                return -EINVAL;
+        r = job_prepare_send(j, -1, 0, tid, target_sockfd, data, len, want, flags, addr, addrlen,
+                             resolved_unix_path);
+        if (r == 0)
+                r = job_run_sync(j);
+        if (r < 0)
+                return r;
+        if (j->sigpipe)
+                (void)syscall(SYS_pidfd_send_signal, j->snap.pidfd, SIGPIPE, NULL, 0);
+        *ret_result = j->result;
+        *ret_sent = j->sent;
+        return 0;
+}
+
 /* The parts the asynchronous starts share once the job is prepared. */
 static int job_start(struct job **jp, int r, int notify_fd, uint64_t id, int stale_errno,
                      void (*done)(void *, const struct emulate_outcome *), void *arg)
@@ -939,6 +1002,25 @@ int emulate_connect_start(int notify_fd, uint64_t id, pid_t tid, int target_sock
                 return -EINVAL;
         r = job_prepare_connect(j, notify_fd, id, tid, target_sockfd, addr, len,
                                 resolved_unix_path);
+        return job_start(&j, r, notify_fd, id, stale_errno, done, arg);
+}
+
+int emulate_sendto_start(int notify_fd, uint64_t id, pid_t tid, int target_sockfd,
+                         const void *data, size_t len, size_t want, int flags,
+                         const struct sockaddr *addr, socklen_t addrlen,
+                         const char *resolved_unix_path, int stale_errno,
+                         void (*done)(void *arg, const struct emulate_outcome *outcome),
+                         void *arg)
+{
+        cleanup_job struct job *j = job_new(JOB_SEND);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        if (notify_fd < 0 || stale_errno <= 0 || stale_errno > 4095)
+                return -EINVAL;
+        r = job_prepare_send(j, notify_fd, id, tid, target_sockfd, data, len, want, flags, addr,
+                             addrlen, resolved_unix_path);
         return job_start(&j, r, notify_fd, id, stale_errno, done, arg);
 }
 

@@ -12,6 +12,7 @@
 #include <linux/openat2.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -102,33 +103,72 @@ static void proc_fd_name(char *buf, int fd)
         *buf = '\0';
 }
 
-int emulate_op_connect(struct job *j)
+/* The address for a unix socket path: the socket file itself, found in
+ * the target's root under the target's credentials; the magic link in our
+ * /proc leads connect/sendto to that inode whatever happens to the path
+ * meanwhile. Leaves the O_PATH fd in *ret_fd (the caller closes it).
+ * Returns 0, EMULATE_STALE or -errno. */
+static int unix_path_addr(const struct job *j, struct sockaddr_un *sun, socklen_t *len,
+                          int *ret_fd)
 {
-        struct sockaddr_un sun = { .sun_family = AF_UNIX };
-        cleanup_close int fd = -1;
+        int fd = sys_openat2(j->snap.rootfd, j->path, O_PATH | O_NOFOLLOW, 0, EMU_RESOLVE);
         struct stat st;
 
-        if (!j->path)
-                return connect(j->sock, (const struct sockaddr *)&j->addr, j->addrlen) < 0
-                       ? -errno : 0;
-        /* The socket file itself, found in the target's root under the
-         * target's credentials; the magic link in our /proc leads connect
-         * to that inode whatever happens to the path meanwhile. */
-        fd = sys_openat2(j->snap.rootfd, j->path, O_PATH | O_NOFOLLOW, 0, EMU_RESOLVE);
         if (fd == -ELOOP)
                 return EMULATE_STALE;
         if (fd < 0)
                 return fd;
+        *ret_fd = fd;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (S_ISLNK(st.st_mode))
                 return EMULATE_STALE;
-        proc_fd_name(sun.sun_path, fd);
-        return connect(j->sock, (const struct sockaddr *)&sun,
-                       (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-                                   strlen(sun.sun_path) + 1)) < 0 ? -errno : 0;
+        sun->sun_family = AF_UNIX;
+        proc_fd_name(sun->sun_path, fd);
+        *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sun->sun_path) + 1);
+        return 0;
 }
 
+int emulate_op_connect(struct job *j)
+{
+        struct sockaddr_un sun;
+        cleanup_close int fd = -1;
+        socklen_t len;
+        int r;
+
+        if (!j->path)
+                return connect(j->sock, (const struct sockaddr *)&j->addr, j->addrlen) < 0
+                       ? -errno : 0;
+        r = unix_path_addr(j, &sun, &len, &fd);
+        if (r != 0)
+                return r;
+        return connect(j->sock, (const struct sockaddr *)&sun, len) < 0 ? -errno : 0;
+}
+
+int emulate_op_send(struct job *j)
+{
+        const struct sockaddr *to = (const struct sockaddr *)&j->addr;
+        socklen_t tolen = j->addrlen;
+        struct sockaddr_un sun;
+        cleanup_close int fd = -1;
+        ssize_t n;
+        int r;
+
+        if (j->path) {
+                r = unix_path_addr(j, &sun, &tolen, &fd);
+                if (r != 0)
+                        return r;
+                to = (const struct sockaddr *)&sun;
+        }
+        /* Never a SIGPIPE in the agent: the target gets it instead. */
+        n = sendto(j->sock, j->data, j->len, j->send_flags | MSG_NOSIGNAL, to, tolen);
+        if (n < 0) {
+                j->sigpipe = errno == EPIPE && !(j->send_flags & MSG_NOSIGNAL);
+                return -errno;
+        }
+        j->sent = (size_t)n;
+        return 0;
+}
 
 /* A link appearing where the checked path had none, or the kernel telling
  * us a rename raced our walk: the names no longer lead where they did. */

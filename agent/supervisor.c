@@ -202,15 +202,18 @@ static void supervisor_map_v4(struct policy_endpoint *ep)
         }
 }
 
-/* Names the destination of a connect. Returns 0 (ep filled or ep_unnamed
- * set), 1 when the call is not one driftlock decides (another address
- * family, AF_UNSPEC), a positive errno to answer with, or -ESRCH. */
-static int supervisor_resolve_connect(struct held *h, const struct sockaddr_storage *ss)
+/* Names the destination of a connect or sendto. Returns 0 with *decided
+ * (ep filled or ep_unnamed set) or not (another address family, AF_UNSPEC:
+ * nothing driftlock judges), a positive errno to answer with, or -ESRCH. */
+static int supervisor_resolve_connect(struct held *h, const struct sockaddr_storage *ss,
+                                      bool *decided)
 {
         struct policy_endpoint *ep = &h->ep;
         size_t len = h->call.sockaddr_len;
 
         memset(ep, 0, sizeof(*ep));
+        *decided = ss->ss_family == AF_INET || ss->ss_family == AF_INET6 ||
+                   ss->ss_family == AF_UNIX;
         switch (ss->ss_family) {
         case AF_INET:
         case AF_INET6: {
@@ -289,8 +292,28 @@ static int supervisor_resolve_connect(struct held *h, const struct sockaddr_stor
                 return 0;
         }
         default:
-                return 1;
+                return 0;
         }
+}
+
+/* sendto on an AF_INET socket takes an AF_UNSPEC destination as AF_INET
+ * (udp_sendmsg, for BSD's sake); judge it, and send it, as what it is. On
+ * other sockets it means "no destination" or is refused by the kernel. */
+static int supervisor_unspec_dest(struct held *h, struct sockaddr_storage *ss)
+{
+        cleanup_close int sock = target_getfd(h->tid, h->call.sockfd);
+        int domain;
+        socklen_t dlen = sizeof(domain);
+
+        if (sock == -ESRCH)
+                return sock;
+        if (sock < 0)
+                return sock == -EBADF ? EBADF : -sock;
+        if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) < 0)
+                return ENOTSOCK;
+        if (domain == AF_INET)
+                ss->ss_family = AF_INET;
+        return 0;
 }
 
 static void supervisor_format_addr(struct held *h)
@@ -492,18 +515,37 @@ static int supervisor_emulate_open(struct session *s, struct held *h)
         return supervisor_started(s, a, r);
 }
 
-static int supervisor_emulate_connect(struct session *s, struct held *h,
-                                      const struct sockaddr_storage *ss)
+static int supervisor_emulate_socket(struct session *s, struct held *h,
+                                     const struct sockaddr_storage *ss, int memfd)
 {
-        struct supervisor_async *a = supervisor_async_new(s, h, PROFILE_CONNECT, NULL, h->addr_text);
-        const char *unix_path = h->ep.proto == NETRULE_UNIX && !h->ep.abstract ? h->ep_path : NULL;
+        const char *unix_path = ss->ss_family == AF_UNIX && !h->ep.abstract ? h->ep_path : NULL;
+        const struct sockaddr *addr = (const struct sockaddr *)ss;
+        socklen_t len = (socklen_t)h->call.sockaddr_len;
+        cleanup_free void *data = NULL;
+        size_t n = h->call.send_len < EMULATE_SEND_MAX ? h->call.send_len : EMULATE_SEND_MAX;
+        struct supervisor_async *a;
         int r;
 
+        if (h->call.kind == SYSCALLS_SENDTO) {
+                /* Our copy of the data: any bytes are fine, only the
+                 * destination is judged. */
+                data = malloc(n ? n : 1);
+                if (!data)
+                        return ENOMEM;
+                r = procmem_read(memfd, h->call.send_buf, data, n);
+                if (r < 0)
+                        return r == -EFAULT ? EFAULT : r;
+        }
+        a = supervisor_async_new(s, h, PROFILE_CONNECT, NULL, h->addr_text);
         if (!a)
                 return ENOMEM;
-        r = emulate_connect_start(h->notify_fd, h->id, h->tid, h->call.sockfd,
-                                  (const struct sockaddr *)ss, (socklen_t)h->call.sockaddr_len,
-                                  unix_path, s->refuse_errno, supervisor_async_done, a);
+        if (h->call.kind == SYSCALLS_SENDTO)
+                r = emulate_sendto_start(h->notify_fd, h->id, h->tid, h->call.sockfd, data, n,
+                                         h->call.send_len, (int)h->call.send_flags, addr, len,
+                                         unix_path, s->refuse_errno, supervisor_async_done, a);
+        else
+                r = emulate_connect_start(h->notify_fd, h->id, h->tid, h->call.sockfd, addr, len,
+                                          unix_path, s->refuse_errno, supervisor_async_done, a);
         return supervisor_started(s, a, r);
 }
 
@@ -591,25 +633,32 @@ static int supervisor_emulate_path(struct session *s, struct held *h, int memfd)
         return supervisor_started(s, a, r);
 }
 
-/* Decides a call whose arguments were copied. Returns the errno to answer
- * with, 0 to let it continue, or -ESRCH when the target vanished. */
-static int supervisor_decide(struct session *s, struct held *h, int memfd)
+/* connect, and sendto with a destination. In enforce mode every one of
+ * them is performed by the agent with its copy of the address, also those
+ * of families it does not judge: the kernel would read the address again,
+ * and a thread could turn a netlink address into an inet one meanwhile. */
+static int supervisor_decide_socket(struct session *s, struct held *h, int memfd)
 {
-        struct decide_result total = { .action = DECIDE_CONTINUE };
+        struct sockaddr_storage ss;
         struct decide_result d;
+        bool decided;
         int r;
 
-        if (h->call.kind == SYSCALLS_CONNECT) {
-                struct sockaddr_storage ss;
-
-                r = supervisor_copy_sockaddr(memfd, h, &ss);
-                if (r != 0)
-                        return r;
-                if (held_gone(h))
-                        return -ESRCH;
-                r = supervisor_resolve_connect(h, &ss);
-                if (r != 0)
-                        return r == 1 ? 0 : r;
+        /* dest_addr with addrlen 0 is no destination (a register: final) */
+        if (h->call.kind == SYSCALLS_SENDTO && h->call.sockaddr_len == 0)
+                return 0;
+        r = supervisor_copy_sockaddr(memfd, h, &ss);
+        if (r != 0)
+                return r;
+        if (held_gone(h))
+                return -ESRCH;
+        if (h->call.kind == SYSCALLS_SENDTO && ss.ss_family == AF_UNSPEC &&
+            (r = supervisor_unspec_dest(h, &ss)) != 0)
+                return r;
+        r = supervisor_resolve_connect(h, &ss, &decided);
+        if (r != 0)
+                return r;
+        if (decided) {
                 supervisor_format_addr(h);
                 if (h->ep_unnamed)
                         decide_unnamed(s->mode, "protocol not expressible in a profile",
@@ -619,10 +668,22 @@ static int supervisor_decide(struct session *s, struct held *h, int memfd)
                 supervisor_account(s, h, &d, PROFILE_CONNECT, NULL);
                 if (d.action == DECIDE_REFUSE)
                         return d.error;
-                if (s->mode == PROFILE_MODE_ENFORCE && s->emulate && !h->ep_unnamed)
-                        return supervisor_emulate_connect(s, h, &ss);
-                return 0;
         }
+        if (s->mode != PROFILE_MODE_ENFORCE || !s->emulate || h->ep_unnamed)
+                return 0;
+        return supervisor_emulate_socket(s, h, &ss, memfd);
+}
+
+/* Decides a call whose arguments were copied. Returns the errno to answer
+ * with, 0 to let it continue, or -ESRCH when the target vanished. */
+static int supervisor_decide(struct session *s, struct held *h, int memfd)
+{
+        struct decide_result total = { .action = DECIDE_CONTINUE };
+        struct decide_result d;
+        int r;
+
+        if (h->call.kind == SYSCALLS_CONNECT || h->call.kind == SYSCALLS_SENDTO)
+                return supervisor_decide_socket(s, h, memfd);
 
         if (h->call.kind == SYSCALLS_OPENAT2) {
                 r = supervisor_copy_open_how(memfd, h);

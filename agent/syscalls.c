@@ -62,6 +62,7 @@ static const struct syscalls_desc syscalls_table[] = {
         { __NR_fchmodat,   "fchmodat",   SYSCALLS_PATH_WRITE, ONE(0, 1, F), -1 },
         { __NR_fchmodat2,  "fchmodat2",  SYSCALLS_PATH_WRITE, ONE(0, 1, F), 3 },
         { __NR_connect,    "connect",    SYSCALLS_CONNECT, ONE(-1, -1, 0), -1 },
+        { __NR_sendto,     "sendto",     SYSCALLS_SENDTO,  ONE(-1, -1, 0), -1 },
 };
 
 #undef F
@@ -187,6 +188,16 @@ int syscalls_decode(const struct seccomp_data *data, struct syscalls_call *ret)
                 call.sockfd = (int)(uint32_t)data->args[0];
                 call.sockaddr_addr = data->args[1];
                 call.sockaddr_len = (uint32_t)data->args[2];
+                *ret = call;
+                return 0;
+        }
+        if (d->kind == SYSCALLS_SENDTO) {
+                call.sockfd = (int)(uint32_t)data->args[0];
+                call.send_buf = data->args[1];
+                call.send_len = data->args[2];
+                call.send_flags = (uint32_t)data->args[3];
+                call.sockaddr_addr = data->args[4];
+                call.sockaddr_len = (uint32_t)data->args[5];
                 *ret = call;
                 return 0;
         }

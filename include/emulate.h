@@ -13,17 +13,18 @@
  * previous job left the same ones). Two kinds of work need a process
  * instead, and get a short-lived helper (clone(CLONE_VM|CLONE_FILES|
  * CLONE_VFORK), started by a worker, with all of the target's ids):
- *   - unix-socket connects: the server learns its peer from the connecting
- *     task (SO_PEERCRED uid/gid/pid, SO_PEERPIDFD). With a helper it sees
+ *   - connects and sends on unix and other non-inet sockets: the server
+ *     learns its peer from the connecting task (SO_PEERCRED uid/gid/pid,
+ *     SO_PEERPIDFD, SCM_CREDENTIALS, netlink's sender). With a helper it sees
  *     the target's uids and gids and the pid of a process that exits right
  *     away, never a root thread of the agent that a server trusting
  *     SO_PEERCRED or polkit-style /proc/PID lookups would take for root;
  *   - opens and path calls of a target in another user namespace: its
  *     capabilities count only for inodes mapped into that namespace, so
  *     the helper joins it (setns) after taking on the target's ids.
- * TCP, UDP and other sockets are connected in a worker without credential
- * changes: connect(2) checks none (cgroup connect hooks use the socket's
- * cgroup, and the socket's netns is the target's).
+ * TCP and UDP (inet) sockets are connected and sent on in a worker
+ * without credential changes: connect(2) and sendto(2) check none (cgroup
+ * hooks use the socket's cgroup, and the socket's netns is the target's).
  *
  * Measured on the project's 2-core machine (6.18, load 4 from other jobs;
  * best of 15 rounds of 300), one synchronous read-only open including the
@@ -162,11 +163,31 @@ int emulate_install_fd(int notify_fd, uint64_t id, int fd, uint64_t open_flags);
 int emulate_connect(pid_t tid, int target_sockfd, const struct sockaddr *addr, socklen_t len,
                     const char *resolved_unix_path, int *ret_result);
 
+/* The most data a sendto is emulated with: a datagram is never larger in
+ * practice (UDP 65,507 bytes; unix datagrams up to net.core.wmem_max), a
+ * stream socket may send less than it was given anyway. */
+#define EMULATE_SEND_MAX (1u << 20)
+
+/* sendto(target_sockfd, data, len, flags, addr, addrlen) as the target
+ * would make it, on our copy of its socket (a pidfd_getfd copy, as for
+ * emulate_connect; resolved_unix_path likewise). data is our copy of the
+ * target's buffer: its first len bytes of the want it asked to send; with
+ * len < want a stream socket sends at most len (a short count, as stream
+ * sends may return) and any other fails with -EMSGSIZE. MSG_NOSIGNAL is
+ * always added: a broken pipe raises SIGPIPE in the target (as the kernel
+ * would, process-directed) unless the target's flags had it.
+ * Returns 0 and in *ret_result 0 (*ret_sent bytes were sent),
+ * EMULATE_STALE or -errno as the target's sendto would fail; -errno when
+ * nothing was tried, as for emulate_connect (-EMSGSIZE as above). */
+int emulate_sendto(pid_t tid, int target_sockfd, const void *data, size_t len, size_t want,
+                   int flags, const struct sockaddr *addr, socklen_t addrlen,
+                   const char *resolved_unix_path, int *ret_result, size_t *ret_sent);
+
 /* How an asynchronous job ended, passed to its done callback. */
 struct emulate_outcome {
         /* The call's result: open: the fd number installed in the target,
-         * or -errno / EMULATE_STALE; connect: 0, -errno or EMULATE_STALE
-         * (as for emulate_open / emulate_connect). */
+         * or -errno / EMULATE_STALE; connect and path calls: 0, -errno or
+         * EMULATE_STALE; sendto: 0 (sent), -errno or EMULATE_STALE. */
         int result;
         /* The answer: 0 the target got it, -ENOENT the call went away
          * (target killed or interrupted: not an error), other -errno the
@@ -207,6 +228,14 @@ int emulate_connect_start(int notify_fd, uint64_t id, pid_t tid, int target_sock
                           const char *resolved_unix_path, int stale_errno,
                           void (*done)(void *arg, const struct emulate_outcome *outcome),
                           void *arg);
+
+/* The asynchronous sendto: the worker answers with the bytes sent. */
+int emulate_sendto_start(int notify_fd, uint64_t id, pid_t tid, int target_sockfd,
+                         const void *data, size_t len, size_t want, int flags,
+                         const struct sockaddr *addr, socklen_t addrlen,
+                         const char *resolved_unix_path, int stale_errno,
+                         void (*done)(void *arg, const struct emulate_outcome *outcome),
+                         void *arg);
 
 /* The write-class calls on names (truncate, chmod, mkdir, mknod, unlink,
  * rmdir, symlink, rename, link), performed by the agent on the names it

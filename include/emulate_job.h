@@ -29,7 +29,7 @@ struct snap {
         gid_t *scratch;                 /* ngroups + 1 entries for groups_set() */
 };
 
-enum job_kind { JOB_OPEN, JOB_CONNECT, JOB_PATH };
+enum job_kind { JOB_OPEN, JOB_CONNECT, JOB_SEND, JOB_PATH };
 
 struct job {
         enum job_kind kind;
@@ -38,9 +38,14 @@ struct job {
          * path[0] */
         char *path;
         uint64_t flags, mode, resolve;  /* open, normalised */
-        int sock;                       /* connect: our copy of the target's socket */
+        int sock;                       /* connect, send: our copy of the target's socket */
         struct sockaddr_storage addr;
         socklen_t addrlen;
+        void *data;                     /* send: our copy of the data */
+        size_t len;
+        int send_flags;
+        size_t sent;                    /* send: what sendto returned */
+        bool sigpipe;                   /* send: the target is owed a SIGPIPE */
         /* path call: the call, its strings owned by the job (path[0] is
          * path above), and our copy of its fd or -1 */
         struct emulate_path_call call;
@@ -63,4 +68,5 @@ struct job {
  * no lock: the helper process runs them. */
 int emulate_op_open(struct job *j);
 int emulate_op_connect(struct job *j);
+int emulate_op_send(struct job *j);
 int emulate_op_path(struct job *j);

@@ -18,6 +18,7 @@ enum syscalls_kind {
         SYSCALLS_PATH_WRITE,    /* truncate, rename*, link*, symlink*, unlink*, rmdir,
                                    mkdir*, mknod*, chmod* */
         SYSCALLS_CONNECT,
+        SYSCALLS_SENDTO,        /* with a destination address: a connect and a send */
 };
 
 /* Resolution flags for an operand; the values equal resolve.h's
@@ -52,9 +53,12 @@ struct syscalls_call {
         uint64_t path_dev;      /* mknod */
         uint64_t text_addr;     /* symlink: the content string in the target */
         struct syscalls_operand source; /* link: the existing file (class unused) */
-        int sockfd;             /* connect */
+        int sockfd;             /* connect, sendto */
         uint64_t sockaddr_addr;
         uint64_t sockaddr_len;
+        uint64_t send_buf;      /* sendto: the data in the target */
+        uint64_t send_len;
+        uint64_t send_flags;
 };
 
 /* Decodes a held call. Returns 0, or -ENOSYS for a call driftlock does not
