@@ -6,6 +6,10 @@
  *   probe execveat-dir DIR NAME     execveat(open(DIR), NAME)
  *   probe connect tcp|udp ADDR PORT connect(); prints "connected" or the errno name
  *   probe connect-unix PATH         connect() to a unix stream socket
+ *   probe sendto udp|unspec ADDR PORT  one datagram with sendto() from an
+ *                                   unconnected IPv4 UDP socket (unspec: the
+ *                                   address says AF_UNSPEC); prints "sent N"
+ *   probe recv-udp ADDR PORT SECS   prints "received N" after SECS seconds
  *   probe listen tcp ADDR PORT SECS accept (and close) connections for SECS seconds
  *   probe listen-unix PATH SECS     the same on a unix socket
  *   probe open PATH FLAGS           FLAGS: r, w, wc (O_CREAT), wct (O_TRUNC too)
@@ -206,6 +210,36 @@ int main(int argc, char **argv)
                 if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0)
                         return fail();
                 printf("connected\n");
+                return 0;
+        }
+        if (argc == 5 && !strcmp(argv[1], "sendto")) {
+                ssize_t n;
+
+                if (probe_inet_addr("udp", argv[3], argv[4], &ss, &len, &type) < 0)
+                        return 2;
+                fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+                if (!strcmp(argv[2], "unspec"))
+                        ss.ss_family = AF_UNSPEC;
+                if (fd < 0 || (n = sendto(fd, "probe", 5, 0, (struct sockaddr *)&ss, len)) < 0)
+                        return fail();
+                printf("sent %zd\n", n);
+                return 0;
+        }
+        if (argc == 5 && !strcmp(argv[1], "recv-udp")) {
+                struct pollfd p = { .events = POLLIN };
+                char buf[64];
+                long count = 0;
+
+                if (probe_inet_addr("udp", argv[2], argv[3], &ss, &len, &type) < 0)
+                        return 2;
+                p.fd = fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+                if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0)
+                        return fail();
+                printf("ready\n");
+                fflush(stdout);
+                while (poll(&p, 1, atoi(argv[4]) * 1000) > 0 && recv(fd, buf, sizeof(buf), 0) >= 0)
+                        count++;
+                printf("received %ld\n", count);
                 return 0;
         }
         if (argc == 3 && !strcmp(argv[1], "connect-unix")) {

@@ -8,6 +8,7 @@
  *   race exec    thread|process N ALLOWED FORBIDDEN
  *   race open    thread|process N ALLOWED FORBIDDEN   (write-open with O_CREAT)
  *   race connect thread|process N ALLOWED-PORT FORBIDDEN-PORT
+ *   race sendto  thread|process N ALLOWED-PORT FORBIDDEN-PORT   (UDP datagrams)
  *   race mkdir   thread|process N ALLOWED FORBIDDEN
  *   race rename  thread|process N ALLOWED FORBIDDEN   (ALLOWED~ moved into place)
  *   race symlink thread|process N ALLOWED FORBIDDEN
@@ -15,8 +16,8 @@
  * exec: ALLOWED and FORBIDDEN are programs that exit 0 and 1; a child that
  * gets its exec refused exits 3. open, mkdir, rename, symlink: FORBIDDEN
  * must not exist afterwards.
- * connect: a listener on 127.0.0.1:FORBIDDEN-PORT, run by this program,
- * counts what reaches it. Prints "attempts N allowed A refused R forbidden F"
+ * connect, sendto: a listener on 127.0.0.1:FORBIDDEN-PORT, run by this
+ * program, counts what reaches it. Prints "attempts N allowed A refused R forbidden F"
  * and exits 0 when F is 0, 1 when the race was won, 2 on errors. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -208,57 +209,73 @@ static int race_names(const char *kind, bool thread, long n)
         return report(n, allowed, refused, forbidden);
 }
 
-static atomic_long forbidden_accepts;
+static atomic_long forbidden_arrivals;
 
-static void *count_accepts(void *arg)
+/* Counts the connections (stream) or datagrams reaching the forbidden
+ * port. */
+static void *count_arrivals(void *arg)
 {
-        int fd = *(int *)arg;
+        int fd = *(int *)arg, type;
+        socklen_t len = sizeof(type);
+        char buf[16];
 
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+                return NULL;
         for (;;) {
-                int c = accept(fd, NULL, NULL);
+                int c = type == SOCK_STREAM ? accept(fd, NULL, NULL)
+                                            : (int)recv(fd, buf, sizeof(buf), 0);
 
                 if (c < 0)
                         return NULL;
-                atomic_fetch_add(&forbidden_accepts, 1);
-                close(c);
+                atomic_fetch_add(&forbidden_arrivals, 1);
+                if (type == SOCK_STREAM)
+                        close(c);
         }
 }
 
-static int race_connect(bool thread, long n, int allowed_port, int forbidden_port)
+/* connect (TCP) or sendto (UDP) from a fresh socket, to the live address. */
+static int race_socket(bool send, bool thread, long n, int allowed_port, int forbidden_port)
 {
         struct sockaddr_in a = { .sin_family = AF_INET }, f = { .sin_family = AF_INET };
+        int type = send ? SOCK_DGRAM : SOCK_STREAM;
         long allowed = 0, refused = 0;
         int lfd, one = 1;
-        pthread_t t = 0, acceptor;
+        pthread_t t = 0, counter;
         pid_t racer;
 
         a.sin_addr.s_addr = f.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         a.sin_port = htons((uint16_t)allowed_port);
         f.sin_port = htons((uint16_t)forbidden_port);
-        lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        lfd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
         setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (lfd < 0 || bind(lfd, (struct sockaddr *)&f, sizeof(f)) < 0 || listen(lfd, 1024) < 0 ||
-            pthread_create(&acceptor, NULL, count_accepts, &lfd) != 0) {
+        if (lfd < 0 || bind(lfd, (struct sockaddr *)&f, sizeof(f)) < 0 ||
+            (!send && listen(lfd, 1024) < 0) ||
+            pthread_create(&counter, NULL, count_arrivals, &lfd) != 0) {
                 perror("race: forbidden listener");
                 return 2;
         }
         set_values(&a, &f, sizeof(a));
         racer = start_racer(thread, &t);
         for (long i = 0; i < n; i++) {
-                int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+                bool ok;
 
                 if (fd < 0)
                         return 2;
-                if (connect(fd, (struct sockaddr *)arena->live, sizeof(a)) == 0)
+                if (send)
+                        ok = sendto(fd, "x", 1, 0, (struct sockaddr *)arena->live, sizeof(a)) == 1;
+                else
+                        ok = connect(fd, (struct sockaddr *)arena->live, sizeof(a)) == 0;
+                if (ok)
                         allowed++;
                 else
                         refused++;
                 close(fd);
         }
         stop_racer(thread, t, racer);
-        /* Let the acceptor drain the backlog before counting. */
+        /* Let the counter drain the backlog before counting. */
         usleep(200000);
-        return report(n, allowed, refused, atomic_load(&forbidden_accepts));
+        return report(n, allowed, refused, atomic_load(&forbidden_arrivals));
 }
 
 int main(int argc, char **argv)
@@ -267,7 +284,7 @@ int main(int argc, char **argv)
         long n;
 
         if (argc != 6 || (strcmp(argv[2], "thread") && strcmp(argv[2], "process"))) {
-                fprintf(stderr, "usage: race exec|open|connect|mkdir|rename|symlink thread|process N "
+                fprintf(stderr, "usage: race exec|open|connect|sendto|mkdir|rename|symlink thread|process N "
                                 "ALLOWED FORBIDDEN\n");
                 return 2;
         }
@@ -276,8 +293,9 @@ int main(int argc, char **argv)
                 return 2;
         thread = !strcmp(argv[2], "thread");
         n = atol(argv[3]);
-        if (!strcmp(argv[1], "connect"))
-                return race_connect(thread, n, atoi(argv[4]), atoi(argv[5]));
+        if (!strcmp(argv[1], "connect") || !strcmp(argv[1], "sendto"))
+                return race_socket(!strcmp(argv[1], "sendto"), thread, n, atoi(argv[4]),
+                                   atoi(argv[5]));
         if (strlen(argv[4]) >= SLOT || strlen(argv[5]) >= SLOT ||
             strlen(argv[4]) != strlen(argv[5])) {
                 /* Equal lengths: the racer never leaves a mix of both. */

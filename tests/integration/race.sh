@@ -3,8 +3,8 @@
 # survives argument-rewrite races"): a second thread, and a second process
 # sharing the memory, flip the path or sockaddr between an allowed and a
 # forbidden value while the call is made, 10,000 times each for exec,
-# write-open and connect, and for the write-class calls on names (mkdir,
-# rename, symlink). Not one forbidden effect may happen. The same
+# write-open and connect, and for sendto with a destination and the
+# write-class calls on names (mkdir, rename, symlink). Not one forbidden effect may happen. The same
 # program against CONTINUE answers (--no-emulate) shows that it does catch
 # the race when there is one, so a pass here means something.
 . "$(dirname "$0")/../lib.sh"
@@ -30,6 +30,7 @@ allow = $D/ok/*
 
 [connect]
 allow = tcp 127.0.0.1 $P1
+allow = udp 127.0.0.1 $P1
 INI
 
 race() {        # race EXPECT KIND HOW N A B [driftlock options]
@@ -47,6 +48,7 @@ for how in thread process; do
         race none open "$how" "$N" "$D/ok/file" "$D/no/file"
         check "open, racing $how: the forbidden file does not exist" [ ! -e "$D/no/file" ]
         race none connect "$how" "$N" "$P1" "$P2"
+        race none sendto "$how" "$N" "$P1" "$P2"
         race none exec "$how" "$N" "$D/ok/prog" "$D/no/prog"
         for kind in mkdir rename symlink; do
                 race none $kind "$how" "$N" "$D/ok/name" "$D/no/name"
@@ -58,6 +60,7 @@ done
 race some open thread 2000 "$D/ok/file" "$D/no/file" --no-emulate
 rm -f "$D/no/file"
 race some connect thread 5000 "$P1" "$P2" --no-emulate
+race some sendto thread 5000 "$P1" "$P2" --no-emulate
 race some rename thread 2000 "$D/ok/name" "$D/no/name" --no-emulate
 
 finish

@@ -94,6 +94,18 @@ denied "connect" connect "\"addr\":\"tcp 127.0.0.1 $P2\""
 out=$(enforce "$PROBE" connect tcp 127.0.0.1 "$P1")
 assert_eq "the learned port still works" "$out" "connected"
 
+# sendto with a destination is a connect: judged by its address, also one
+# that says AF_UNSPEC (the kernel sends it as AF_INET)
+"$PROBE" recv-udp 127.0.0.1 "$P2" 3 >"$T_DIR/recv.txt" & recv=$!
+for _ in $(seq 50); do [ -s "$T_DIR/recv.txt" ] && break; sleep 0.1; done
+out=$(enforce "$PROBE" sendto udp 127.0.0.1 "$P2")
+assert_eq "sendto an unlisted UDP port: EPERM" "$out" "errno EPERM"
+denied "sendto" connect "\"addr\":\"udp 127.0.0.1 $P2\""
+out=$(enforce "$PROBE" sendto unspec 127.0.0.1 "$P2")
+assert_eq "sendto with an AF_UNSPEC address: EPERM" "$out" "errno EPERM"
+wait $recv
+assert_eq "no datagram arrived" "$(tail -n 1 "$T_DIR/recv.txt")" "received 0"
+
 # --errno EACCES
 : >"$EV"
 out=$("$DL" run --mode enforce --errno EACCES -p "$PROF" --events "$EV" -- "$PROBE" connect tcp 127.0.0.1 "$P2")
