@@ -367,6 +367,8 @@ struct walk {
         char *todo;
         size_t todolen;
         size_t pos;
+        int *unnamed;                   /* resolve_unnamed(): where the final
+                                           object without a name goes */
         char text[RESOLVE_BUF];         /* scratch for link texts and names */
 };
 
@@ -512,6 +514,8 @@ static int walk_jump(struct walk *w, const char *name, bool last, bool slash, ch
         if (fd < 0)
                 return -errno;
         k = resolver_name(w->r, fd, NULL, s);
+        if (k == -EXDEV && last && !slash && w->unnamed)
+                *w->unnamed = TAKE_FD(fd);
         if (k < 0)
                 return k;
         if (fstat(fd, &st) < 0)
@@ -643,13 +647,14 @@ static struct walk *walk_new(struct resolver *r, const char *path, unsigned flag
  * Bounded: each step consumes a component or follows one of at most
  * RESOLVE_MAX_LINKS links, each adding at most PATH_MAX_BYTES of text. */
 static int walk_path(struct resolver *r, const char *base, int basefd, const char *path,
-                     unsigned flags, char *out)
+                     unsigned flags, char *out, int *unnamed)
 {
         __attribute__((cleanup(walk_freep))) struct walk *w = walk_new(r, path, flags);
         int k;
 
         if (!w)
                 return -ENOMEM;
+        w->unnamed = unnamed;
         if (base) {
                 int fd = fcntl(basefd, F_DUPFD_CLOEXEC, 3);
 
@@ -722,7 +727,10 @@ static int hand_out(const char *s, char **ret)
         return 0;
 }
 
-int resolve_path(pid_t tid, int dirfd, const char *path, unsigned flags, char **ret)
+/* resolve_path(), or with unnamed resolve_unnamed(): the fast way is
+ * skipped then, the walk alone jumps through magic links. */
+static int resolve_any(pid_t tid, int dirfd, const char *path, unsigned flags, char **ret,
+                       int *unnamed)
 {
         cleanup_resolver struct resolver r = { .rootfd = -1 };
         cleanup_close int basefd = -1;
@@ -749,7 +757,7 @@ int resolve_path(pid_t tid, int dirfd, const char *path, unsigned flags, char **
         }
         /* A relative path the kernel accepts may be too long once joined to
          * its base; only the walk can take it then. */
-        if (blen + 1 + n <= PATH_MAX_BYTES) {
+        if (!unnamed && blen + 1 + n <= PATH_MAX_BYTES) {
                 char abs[PATH_MAX_BYTES + 1];
                 size_t off = 0;
 
@@ -765,10 +773,32 @@ int resolve_path(pid_t tid, int dirfd, const char *path, unsigned flags, char **
                 if (k == 0)
                         return hand_out(out, ret);
         }
-        k = walk_path(&r, relative ? base : NULL, basefd, path, flags, out);
+        k = walk_path(&r, relative ? base : NULL, basefd, path, flags, out, unnamed);
         if (k < 0)
                 return k;
         return hand_out(out, ret);
+}
+
+int resolve_path(pid_t tid, int dirfd, const char *path, unsigned flags, char **ret)
+{
+        return resolve_any(tid, dirfd, path, flags, ret, NULL);
+}
+
+int resolve_unnamed(pid_t tid, int dirfd, const char *path, unsigned flags, int *ret_fd)
+{
+        cleanup_free char *named = NULL;
+        int fd = -1;
+        int k;
+
+        if (!ret_fd)
+                return -EINVAL;
+        k = resolve_any(tid, dirfd, path, flags, &named, &fd);
+        if (fd >= 0 && k == -EXDEV) {
+                *ret_fd = fd;
+                return 0;
+        }
+        util_closep(&fd);
+        return k < 0 ? k : -EXDEV;
 }
 
 int resolve_lexical(pid_t tid, int dirfd, const char *path, char **ret)

@@ -73,3 +73,14 @@ int resolve_lexical(pid_t tid, int dirfd, const char *path, char **ret);
  * -EXDEV (no name in the root: pipe, socket, deleted file, ...), -EACCES,
  * -ENAMETOOLONG, -EINVAL, -ENOMEM. */
 int resolve_fd(pid_t tid, int fd, char **ret);
+
+/* For a path that resolve_path() answers with -EXDEV because its final
+ * object, reached through a magic link, has no name inside the target's
+ * root (a pipe behind /dev/stdout, a socket, a memfd, a deleted file, a
+ * file outside the root): an O_PATH | O_CLOEXEC fd in *ret_fd to that very
+ * object, the one the kernel reaches for the target, so that it can be
+ * opened again through /proc/self/fd as the kernel does. Same arguments
+ * as resolve_path(). Returns 0, or -EXDEV when there is no such object (a
+ * directory on the way has no name, the path never jumps), or another
+ * error of resolve_path(). */
+int resolve_unnamed(pid_t tid, int dirfd, const char *path, unsigned flags, int *ret_fd);

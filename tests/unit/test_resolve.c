@@ -720,6 +720,38 @@ static void test_resolve_fd(void **state)
         assert_null(got);
 }
 
+/* The object behind a magic link that has no name in the root: the very
+ * pipe or deleted file the target holds, through its /proc/self. */
+static void test_resolve_unnamed(void **state)
+{
+        const struct child *c = child_get(state);
+        const int fds[] = { c->m.pipefd, c->m.gonefd };
+        char path[64], theirs[64];
+        struct stat got, want;
+        int fd = -1;
+
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[i]);
+                snprintf(theirs, sizeof(theirs), "/proc/%d/fd/%d", (int)c->m.pid, fds[i]);
+                assert_int_equal(resolve_unnamed(c->m.pid, AT_FDCWD, path, PATHRES_FOLLOW, &fd), 0);
+                assert_int_equal(fstat(fd, &got), 0);
+                assert_int_equal(stat(theirs, &want), 0);
+                assert_true(got.st_dev == want.st_dev && got.st_ino == want.st_ino);
+                close(fd);
+        }
+        /* a named object, no jump at all, or a jump that is not the last
+         * component: nothing to hand out */
+        fd = -1;
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", c->m.filefd);
+        assert_int_equal(resolve_unnamed(c->m.pid, AT_FDCWD, path, PATHRES_FOLLOW, &fd), -EXDEV);
+        assert_int_equal(resolve_unnamed(c->m.pid, AT_FDCWD, "/etc/passwd", PATHRES_FOLLOW, &fd),
+                         -EXDEV);
+        snprintf(path, sizeof(path), "/proc/self/fd/%d/x", c->m.pipefd);
+        assert_int_equal(resolve_unnamed(c->m.pid, AT_FDCWD, path, PATHRES_FOLLOW, &fd), -EXDEV);
+        assert_int_equal(fd, -1);
+        assert_int_equal(resolve_unnamed(c->m.pid, AT_FDCWD, "/x", 0, NULL), -EINVAL);
+}
+
 static void test_resolve_bad_args(void **state)
 {
         const struct child *c = child_get(state);
@@ -853,6 +885,8 @@ int main(void)
                 ENV_TEST(test_resolve_path_max, ENV_HOST),
                 ENV_TEST(test_resolve_lexical, ENV_HOST),
                 ENV_TEST(test_resolve_fd, ENV_HOST),
+                ENV_TEST(test_resolve_unnamed, ENV_HOST),
+                ENV_TEST(test_resolve_unnamed, ENV_PIDNS),
                 ENV_TEST(test_resolve_bad_args, ENV_HOST),
                 ENV_TEST(test_resolve_cwd_outside_root, ENV_OUTSIDE),
                 cmocka_unit_test(test_resolve_dead),
