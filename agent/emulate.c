@@ -574,10 +574,12 @@ static int snap_take(struct snap *s, pid_t tid, int notify_fd, uint64_t id, bool
         return 0;
 }
 
+/* path, or with path NULL the object j->src. */
 static int job_prepare_open(struct job *j, int notify_fd, uint64_t id, pid_t tid,
                             const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
 {
-        if (tid <= 0 || !path || path[0] != '/' || strnlen(path, EMU_PATH_MAX) >= EMU_PATH_MAX)
+        if (tid <= 0 || (j->src < 0 && !path) ||
+            (path && (path[0] != '/' || strnlen(path, EMU_PATH_MAX) >= EMU_PATH_MAX)))
                 return -EINVAL;
         if (resolve & ~(uint64_t)K_VALID_RESOLVE)
                 return -EINVAL;
@@ -585,8 +587,7 @@ static int job_prepare_open(struct job *j, int notify_fd, uint64_t id, pid_t tid
         j->flags = flags;
         j->mode = mode;
         j->resolve = resolve;
-        j->path = strdup(path);
-        if (!j->path)
+        if (path && !(j->path = strdup(path)))
                 return -ENOMEM;
         return snap_take(&j->snap, tid, notify_fd, id, false);
 }
@@ -984,6 +985,25 @@ int emulate_open_start(int notify_fd, uint64_t id, pid_t tid, const char *resolv
         if (notify_fd < 0 || stale_errno <= 0 || stale_errno > 4095)
                 return -EINVAL;
         r = job_prepare_open(j, notify_fd, id, tid, resolved_path, flags, mode, resolve);
+        return job_start(&j, r, notify_fd, id, stale_errno, done, arg);
+}
+
+int emulate_reopen_start(int notify_fd, uint64_t id, pid_t tid, int objfd, uint64_t flags,
+                         uint64_t mode, uint64_t resolve, int stale_errno,
+                         void (*done)(void *arg, const struct emulate_outcome *outcome),
+                         void *arg)
+{
+        cleanup_job struct job *j = job_new(JOB_OPEN);
+        int r;
+
+        if (!j) {
+                util_closep(&objfd);
+                return -ENOMEM;
+        }
+        j->src = objfd;
+        if (notify_fd < 0 || objfd < 0 || stale_errno <= 0 || stale_errno > 4095)
+                return -EINVAL;
+        r = job_prepare_open(j, notify_fd, id, tid, NULL, flags, mode, resolve);
         return job_start(&j, r, notify_fd, id, stale_errno, done, arg);
 }
 

@@ -64,26 +64,6 @@ static int open_eloop(const struct job *j)
         return EMULATE_STALE;
 }
 
-int emulate_op_open(struct job *j)
-{
-        uint64_t flags = j->flags | ((j->flags & O_PATH) ? 0 : O_NOCTTY);
-        int fd = sys_openat2(j->snap.rootfd, j->path, flags, j->mode,
-                             EMU_RESOLVE | (j->resolve & RESOLVE_CACHED));
-        struct stat st;
-
-        if (fd == -ELOOP)
-                return open_eloop(j);
-        if (fd < 0)
-                return fd;
-        if (!(j->flags & O_PATH) && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
-            st.st_rdev == makedev(TTY_MAJOR_AUX, 0)) {
-                close(fd);
-                return -ENXIO;
-        }
-        j->fd = fd;
-        return 0;
-}
-
 /* "/proc/self/fd/N" without stdio: the helper may not take locks. */
 static void proc_fd_name(char *buf, int fd)
 {
@@ -102,6 +82,42 @@ static void proc_fd_name(char *buf, int fd)
                 *buf++ = digits[--n];
         *buf = '\0';
 }
+
+/* An object without a name in the root, opened again as the kernel opens
+ * a /proc/self/fd link: no walk, nothing to go stale. */
+static int reopen(const struct job *j, uint64_t flags)
+{
+        char proc[PROC_FD_NAME];
+
+        if (j->resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS))
+                return -ELOOP;
+        if (j->resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT))
+                return -EXDEV;
+        proc_fd_name(proc, j->src);
+        return sys_openat2(AT_FDCWD, proc, flags, j->mode, j->resolve & RESOLVE_CACHED);
+}
+
+int emulate_op_open(struct job *j)
+{
+        uint64_t flags = j->flags | ((j->flags & O_PATH) ? 0 : O_NOCTTY);
+        int fd = j->src >= 0 ? reopen(j, flags)
+                             : sys_openat2(j->snap.rootfd, j->path, flags, j->mode,
+                                           EMU_RESOLVE | (j->resolve & RESOLVE_CACHED));
+        struct stat st;
+
+        if (fd == -ELOOP && j->src < 0)
+                return open_eloop(j);
+        if (fd < 0)
+                return fd;
+        if (!(j->flags & O_PATH) && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+            st.st_rdev == makedev(TTY_MAJOR_AUX, 0)) {
+                close(fd);
+                return -ENXIO;
+        }
+        j->fd = fd;
+        return 0;
+}
+
 
 /* The address for a unix socket path: the socket file itself, found in
  * the target's root under the target's credentials; the magic link in our

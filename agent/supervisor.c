@@ -478,6 +478,20 @@ static struct supervisor_async *supervisor_async_new(const struct session *s,
         return a;
 }
 
+/* Enforce mode: an allowed call on something the agent cannot pin down
+ * (no object to open again, a name whose directory has no path) would
+ * have to be CONTINUEd, and the kernel would read the path again. It is
+ * refused and reported instead. */
+static int supervisor_refuse_unpinned(struct session *s, struct held *h, const char *path)
+{
+        struct decide_result d;
+
+        decide_unnamed(s->mode, "allowed, but not pinned down: the kernel would read the path again",
+                       s->refuse_errno, &d);
+        supervisor_account(s, h, &d, h->call.op[0].cls, path);
+        return d.action == DECIDE_REFUSE ? d.error : 0;
+}
+
 /* After an emulation job was started (r == 0: it owns the answer) or was
  * not. Returns -EINPROGRESS or an errno to answer with. */
 static int supervisor_started(struct session *s, struct supervisor_async *a, int r)
@@ -497,7 +511,9 @@ static int supervisor_started(struct session *s, struct supervisor_async *a, int
  * with. */
 static int supervisor_emulate_open(struct session *s, struct held *h)
 {
+        const struct syscalls_operand *op = &h->call.op[0];
         struct supervisor_async *a;
+        int objfd = -1;
         int r;
 
         if (h->call.kind == SYSCALLS_OPENAT2) {
@@ -506,12 +522,31 @@ static int supervisor_emulate_open(struct session *s, struct held *h)
                 if (r < 0)
                         return -r;
         }
-        a = supervisor_async_new(s, h, h->call.op[0].cls, h->path[0], NULL);
-        if (!a)
+        /* Named by its lexical path only (a pipe behind /dev/stdout): the
+         * object itself is opened again, as the kernel would. */
+        if (h->lexical[0]) {
+                r = resolve_unnamed(h->tid, op->dirfd, h->raw[0], op->resflags, &objfd);
+                if (r == -ESRCH)
+                        return r;
+                if (r < 0 && supervisor_kernel_would_fail(-r))
+                        return -r;
+                if (r < 0)
+                        return supervisor_refuse_unpinned(s, h, h->path[0]);
+        }
+        a = supervisor_async_new(s, h, op->cls, h->path[0], NULL);
+        if (!a) {
+                util_closep(&objfd);
                 return ENOMEM;
-        r = emulate_open_start(h->notify_fd, h->id, h->tid, h->path[0], h->call.open_flags,
-                               h->call.open_mode, h->call.open_resolve, s->refuse_errno,
-                               supervisor_async_done, a);
+        }
+        if (objfd >= 0)
+                r = emulate_reopen_start(h->notify_fd, h->id, h->tid, objfd, h->call.open_flags,
+                                         h->call.open_mode, h->call.open_resolve,
+                                         s->refuse_errno, supervisor_async_done, a);
+        else
+                r = emulate_open_start(h->notify_fd, h->id, h->tid, h->path[0],
+                                       h->call.open_flags, h->call.open_mode,
+                                       h->call.open_resolve, s->refuse_errno,
+                                       supervisor_async_done, a);
         return supervisor_started(s, a, r);
 }
 
@@ -708,8 +743,9 @@ static int supervisor_decide(struct session *s, struct held *h, int memfd)
                         r = supervisor_resolve(h, 0);
                         if (r != 0)
                                 return r;
-                        if (!h->unnamed[0] && !h->lexical[0])
-                                return supervisor_emulate_open(s, h);
+                        if (h->unnamed[0])
+                                return supervisor_refuse_unpinned(s, h, h->raw[0]);
+                        return supervisor_emulate_open(s, h);
                 }
                 return 0;
         }
@@ -734,14 +770,14 @@ static int supervisor_decide(struct session *s, struct held *h, int memfd)
          * /dev/stdout) have no path to open again: CONTINUE. */
         if (s->mode != PROFILE_MODE_ENFORCE || !s->emulate)
                 return 0;
-        for (unsigned i = 0; i < h->call.n_operands; i++)
-                if (h->unnamed[i] || h->lexical[i])
-                        return 0;
         if (h->call.kind == SYSCALLS_OPEN || h->call.kind == SYSCALLS_OPENAT2)
                 return supervisor_emulate_open(s, h);
-        if (h->call.kind == SYSCALLS_PATH_WRITE)
-                return supervisor_emulate_path(s, h, memfd);
-        return 0;
+        if (h->call.kind != SYSCALLS_PATH_WRITE)
+                return 0;
+        for (unsigned i = 0; i < h->call.n_operands; i++)
+                if (h->lexical[i])
+                        return supervisor_refuse_unpinned(s, h, h->path[i]);
+        return supervisor_emulate_path(s, h, memfd);
 }
 
 int supervisor_handle(struct session *s, struct supervisor_fd *sfd, struct seccomp_notif *req)

@@ -229,6 +229,20 @@ int emulate_connect_start(int notify_fd, uint64_t id, pid_t tid, int target_sock
                           void (*done)(void *arg, const struct emulate_outcome *outcome),
                           void *arg);
 
+/* emulate_open_start() for an object that has no name in the target's
+ * root (resolve_unnamed(): a pipe behind /dev/stdout, a deleted file): the
+ * worker opens it again through /proc/self/fd/N, as the kernel does for
+ * the target's own /proc/self/fd path, with flags and mode under the
+ * target's credentials. objfd (O_PATH is enough) is taken in every case.
+ * A target's openat2 that forbids magic links (RESOLVE_NO_MAGICLINKS,
+ * _NO_SYMLINKS) gets ELOOP, one that stays beneath its dirfd
+ * (RESOLVE_BENEATH, _IN_ROOT) EXDEV, as from the kernel. Returns as
+ * emulate_open_start(). */
+int emulate_reopen_start(int notify_fd, uint64_t id, pid_t tid, int objfd, uint64_t flags,
+                         uint64_t mode, uint64_t resolve, int stale_errno,
+                         void (*done)(void *arg, const struct emulate_outcome *outcome),
+                         void *arg);
+
 /* The asynchronous sendto: the worker answers with the bytes sent. */
 int emulate_sendto_start(int notify_fd, uint64_t id, pid_t tid, int target_sockfd,
                          const void *data, size_t len, size_t want, int flags,

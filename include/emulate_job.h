@@ -47,7 +47,8 @@ struct job {
         size_t sent;                    /* send: what sendto returned */
         bool sigpipe;                   /* send: the target is owed a SIGPIPE */
         /* path call: the call, its strings owned by the job (path[0] is
-         * path above), and our copy of its fd or -1 */
+         * path above), and our copy of its fd or -1; open: the object to
+         * open again instead of path, or -1 */
         struct emulate_path_call call;
         char *path2, *text, *source;
         int src;

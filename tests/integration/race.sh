@@ -27,6 +27,7 @@ allow = $D/ok/prog
 
 [write]
 allow = $D/ok/*
+allow = /dev/stdout
 
 [connect]
 allow = tcp 127.0.0.1 $P1
@@ -56,11 +57,19 @@ for how in thread process; do
         done
 done
 
+# An object without a name in the root (the pipe behind /dev/stdout: race's
+# output is captured) is opened again by the agent, not left to the kernel.
+# The forbidden path must have the same length as /dev/stdout.
+F=$(mktemp -u /tmp/XXXXXX); at_exit "rm -f $F"
+race none open thread "$N" /dev/stdout "$F"
+check "open via /dev/stdout, racing thread: $F does not exist" [ ! -e "$F" ]
+
 # The test is not vacuous: with CONTINUE answers the same programs win.
 race some open thread 2000 "$D/ok/file" "$D/no/file" --no-emulate
 rm -f "$D/no/file"
 race some connect thread 5000 "$P1" "$P2" --no-emulate
 race some sendto thread 5000 "$P1" "$P2" --no-emulate
 race some rename thread 2000 "$D/ok/name" "$D/no/name" --no-emulate
+race some open thread 2000 /dev/stdout "$F" --no-emulate
 
 finish
