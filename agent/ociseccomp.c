@@ -438,11 +438,11 @@ static json_t *masked_eq(int index, uint64_t mask, uint64_t value)
                          "op", "SCMP_CMP_MASKED_EQ");
 }
 
-/* [{"index":i,"value":value,"op":"SCMP_CMP_NE"}] */
-static json_t *not_equal(int index, uint64_t value)
+/* [{"index":i,"value":value,"op":op}] for SCMP_CMP_EQ and _NE. */
+static json_t *compare(int index, uint64_t value, const char *op)
 {
         return json_pack("[{s:i, s:I, s:s}]", "index", index, "value", (json_int_t)value,
-                         "op", "SCMP_CMP_NE");
+                         "op", op);
 }
 
 static json_t *one_name(const char *name)
@@ -480,7 +480,7 @@ static int append_ours(const struct plans *p, json_t *syscalls, char *err, size_
                     pl->notify_all)
                         continue;
                 r = append_rule(syscalls, one_name(fr->syscall), "SCMP_ACT_NOTIFY",
-                                fr->negate ? not_equal(fr->arg_index, fr->value)
+                                fr->negate ? compare(fr->arg_index, fr->value, "SCMP_CMP_NE")
                                            : masked_eq(fr->arg_index, fr->mask, fr->value),
                                 0);
                 if (r < 0)
@@ -498,8 +498,12 @@ static int append_ours(const struct plans *p, json_t *syscalls, char *err, size_
                                p->v[s].name);
                         return -EINVAL;
                 }
+                /* JSON numbers are signed here (runc refuses -1 for a
+                 * uint64): an all-ones mask is said with EQ */
                 r = append_rule(syscalls, one_name(p->v[s].name), "SCMP_ACT_ALLOW",
-                                masked_eq(index, mask, value), 0);
+                                mask == ~(uint64_t)0 ? compare(index, value, "SCMP_CMP_EQ")
+                                                     : masked_eq(index, mask, value),
+                                0);
                 if (r < 0)
                         return r;
         }

@@ -85,13 +85,14 @@ execve, connect, mkdir notified	{"execve", "connect", "mkdir"} <= set(uncond(d))
 openat: one rule per write flag	sorted(a["value"] for s in d["syscalls"] if s["names"] == ["openat"] for a in s.get("args", [])) == [1, 2, 64, 512]
 openat read-only not notified	"openat" not in uncond(d)
 io_uring refused with errnoRet	any(s["action"] == "SCMP_ACT_ERRNO" and s["errnoRet"] == 1 and "io_uring_setup" in s["names"] for s in d["syscalls"])
+sendto notified only with a destination	[s["args"] for s in d["syscalls"] if "sendto" in s["names"]] == [[{"index": 4, "value": 0, "op": "SCMP_CMP_NE"}]]
 EOF
 
 run "$DL" seccomp-profile --reads --mode enforce --listener @driftlock-test --metadata "image=busybox"
 assert_eq "--reads: exit 0" "$rc" 0
 json_checks <<'EOF'
 --reads: open and openat unconditional	{"open", "openat"} <= set(uncond(d))
---reads: no flag rules	not any(s.get("args") for s in d["syscalls"] if s["action"] == "SCMP_ACT_NOTIFY")
+--reads: no flag rules	not any(s.get("args") for s in d["syscalls"] if s["action"] == "SCMP_ACT_NOTIFY" and s["names"] != ["sendto"])
 --listener	d["listenerPath"] == "@driftlock-test"
 --metadata	d["listenerMetadata"] == "image=busybox"
 EOF
