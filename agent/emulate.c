@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -652,22 +653,58 @@ static int job_prepare_send(struct job *j, int notify_fd, uint64_t id, pid_t tid
         return 0;
 }
 
+/* The soft RLIMIT_FSIZE from /proc/TID/limits (prlimit(2) on another
+ * process needs CAP_SYS_RESOURCE, which a container host may withhold). */
+static int read_fsize_limit(int procfd, uint64_t *ret)
+{
+        static const char key[] = "Max file size";
+        cleanup_close int fd = openat(procfd, "limits", O_RDONLY | O_CLOEXEC);
+        char buf[4096];
+        const char *line, *v;
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        line = strstr(buf, key);
+        if (!line)
+                return -EPROTO;
+        v = line + sizeof(key) - 1;
+        while (*v == ' ')
+                v++;
+        if (!strncmp(v, "unlimited", 9)) {
+                *ret = (uint64_t)RLIM_INFINITY;
+                return 0;
+        }
+        return parse_number(&v, 10, UINT64_MAX, ret);
+}
+
 static bool path_ok(const char *p)
 {
         return p && p[0] == '/' && strnlen(p, EMU_PATH_MAX) < EMU_PATH_MAX;
 }
 
-static int dup_string(const char *s, char **ret)
+/* A copy of s, or NULL when s is NULL or want is false; *failed is set
+ * when a copy was wanted and could not be made. */
+static char *copy_if(bool want, const char *s, bool *failed)
 {
-        if (!s)
-                return 0;
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
+        char *copy;
+
+        if (!want || !s)
+                return NULL;
+        copy = strdup(s);
+        if (!copy)
+                *failed = true;
+        return copy;
 }
 
 static int job_prepare_path(struct job *j, int notify_fd, uint64_t id, pid_t tid,
                             const struct emulate_path_call *c)
 {
+        bool failed = false;
         int r;
 
         if (tid <= 0 || !c || (unsigned)c->op > EMULATE_LINK || !path_ok(c->path[0]))
@@ -678,18 +715,24 @@ static int job_prepare_path(struct job *j, int notify_fd, uint64_t id, pid_t tid
             (c->fd >= 0 && c->op != EMULATE_LINK && c->op != EMULATE_CHMOD))
                 return -EINVAL;
         j->call = *c;
-        if ((r = dup_string(c->path[0], &j->path)) < 0 ||
-            (r = dup_string(c->op == EMULATE_RENAME ? c->path[1] : NULL, &j->path2)) < 0 ||
-            (r = dup_string(c->op == EMULATE_SYMLINK ? c->text : NULL, &j->text)) < 0 ||
-            (r = dup_string(c->op == EMULATE_LINK && c->fd < 0 ? c->source : NULL, &j->source)) < 0)
-                return r;
+        j->path = copy_if(true, c->path[0], &failed);
+        j->path2 = copy_if(c->op == EMULATE_RENAME, c->path[1], &failed);
+        j->text = copy_if(c->op == EMULATE_SYMLINK, c->text, &failed);
+        j->source = copy_if(c->op == EMULATE_LINK && c->fd < 0, c->source, &failed);
+        if (failed)
+                return -ENOMEM;
         j->call.path[0] = j->path;
         j->call.path[1] = j->path2;
         j->call.text = j->text;
         j->call.source = j->source;
-        r = snap_take(&j->snap, tid, notify_fd, id, c->fd >= 0);
+        r = snap_take(&j->snap, tid, notify_fd, id, c->fd >= 0 || c->op == EMULATE_TRUNCATE);
         if (r < 0)
                 return r;
+        if (c->op == EMULATE_TRUNCATE) {
+                r = read_fsize_limit(j->snap.procfd, &j->fsize_limit);
+                if (r < 0)
+                        return gone(r);
+        }
         if (c->fd >= 0) {
                 j->src = (int)syscall(SYS_pidfd_getfd, j->snap.pidfd, c->fd, 0);
                 if (j->src < 0)
@@ -730,6 +773,14 @@ static struct job *pool_take(bool done)
         return j;
 }
 
+/* The kernel raises SIGPIPE or SIGXFSZ before the call returns; ours
+ * goes to the target's process. */
+static void job_signal(const struct job *j)
+{
+        if (j->signal_owed && j->snap.pidfd >= 0)
+                (void)syscall(SYS_pidfd_send_signal, j->snap.pidfd, j->signal_owed, NULL, 0);
+}
+
 static struct emulate_outcome job_answer(struct job *j)
 {
         struct emulate_outcome o = { .result = j->result };
@@ -749,8 +800,7 @@ static struct emulate_outcome job_answer(struct job *j)
                 o.answer = notify_respond_errno(j->notify_fd, j->id, j->stale_errno);
         } else if (j->result < 0) {
                 /* The kernel raises it before the call returns EPIPE. */
-                if (j->sigpipe)
-                        (void)syscall(SYS_pidfd_send_signal, j->snap.pidfd, SIGPIPE, NULL, 0);
+                job_signal(j);
                 o.answer = notify_respond_errno(j->notify_fd, j->id, -j->result);
         } else {
                 o.answer = notify_respond_value(j->notify_fd, j->id,
@@ -944,8 +994,7 @@ int emulate_sendto(pid_t tid, int target_sockfd, const void *data, size_t len, s
                 r = job_run_sync(j);
         if (r < 0)
                 return r;
-        if (j->sigpipe)
-                (void)syscall(SYS_pidfd_send_signal, j->snap.pidfd, SIGPIPE, NULL, 0);
+        job_signal(j);
         *ret_result = j->result;
         *ret_sent = j->sent;
         return 0;

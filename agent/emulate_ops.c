@@ -12,6 +12,8 @@
 #include <linux/openat2.h>
 #include <stddef.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -179,7 +181,8 @@ int emulate_op_send(struct job *j)
         /* Never a SIGPIPE in the agent: the target gets it instead. */
         n = sendto(j->sock, j->data, j->len, j->send_flags | MSG_NOSIGNAL, to, tolen);
         if (n < 0) {
-                j->sigpipe = errno == EPIPE && !(j->send_flags & MSG_NOSIGNAL);
+                if (errno == EPIPE && !(j->send_flags & MSG_NOSIGNAL))
+                        j->signal_owed = SIGPIPE;
                 return -errno;
         }
         j->sent = (size_t)n;
@@ -269,12 +272,24 @@ static int op_on_object(struct job *j)
         const struct emulate_path_call *c = &j->call;
         cleanup_close int fd = -1;
         char proc[PROC_FD_NAME];
+        struct stat st;
         int r = open_final(j, j->path, &fd);
 
         if (r != 0)
                 return r;
         if (j->src >= 0 && (r = same_inode(fd, j->src)) != 0)
                 return r;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (c->slash[0] && !S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        /* The limit is the caller's in the kernel (inode_newsize_ok): the
+         * target's, which only applies when the file grows. */
+        if (c->op == EMULATE_TRUNCATE && (uint64_t)st.st_size < c->arg &&
+            j->fsize_limit != (uint64_t)RLIM_INFINITY && c->arg > j->fsize_limit) {
+                j->signal_owed = SIGXFSZ;
+                return -EFBIG;
+        }
         proc_fd_name(proc, j->src >= 0 ? j->src : fd);
         if (c->op == EMULATE_TRUNCATE)
                 r = truncate(proc, (off_t)c->arg);
@@ -289,8 +304,15 @@ static int op_link(struct job *j, int dirfd, const char *name)
         char proc[PROC_FD_NAME], srcname[NAME_MAX + 2];
         int r;
 
-        if (j->src >= 0 && (j->call.arg & AT_EMPTY_PATH))
-                return linkat(j->src, "", dirfd, name, AT_EMPTY_PATH) < 0 ? -errno : 0;
+        /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH or, since 6.10, the
+         * opener's own credentials, which a worker never has: where the
+         * first fails, the /proc/self/fd route the target could take
+         * itself is used. */
+        if (j->src >= 0 && (j->call.arg & AT_EMPTY_PATH) &&
+            linkat(j->src, "", dirfd, name, AT_EMPTY_PATH) == 0)
+                return 0;
+        if (j->src >= 0 && (j->call.arg & AT_EMPTY_PATH) && errno != ENOENT)
+                return -errno;
         if (j->src >= 0) {
                 proc_fd_name(proc, j->src);
                 return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
@@ -304,6 +326,25 @@ static int op_link(struct job *j, int dirfd, const char *name)
         return linkat(srcdir, srcname, dirfd, name, 0) < 0 ? -errno : 0;
 }
 
+/* What the kernel answers when the name a call acts on is the root
+ * itself: it has no parent to act in. */
+static int root_as_name(const struct emulate_path_call *c)
+{
+        switch (c->op) {
+        case EMULATE_UNLINK:
+                return (c->arg & AT_REMOVEDIR) ? -EBUSY : -EISDIR;
+        case EMULATE_RENAME:
+                return -EBUSY;
+        case EMULATE_MKDIR:
+        case EMULATE_MKNOD:
+        case EMULATE_SYMLINK:
+        case EMULATE_LINK:
+                return -EEXIST;
+        default:
+                return 0;
+        }
+}
+
 int emulate_op_path(struct job *j)
 {
         const struct emulate_path_call *c = &j->call;
@@ -314,7 +355,13 @@ int emulate_op_path(struct job *j)
 
         if (c->op == EMULATE_TRUNCATE || (c->op == EMULATE_CHMOD && (c->follow || j->src >= 0)))
                 return op_on_object(j);
-        r = open_parent(j, j->path, c->slash[0], name, &dirfd);
+        if ((!strcmp(j->path, "/") || (c->op == EMULATE_RENAME && !strcmp(j->path2, "/"))) &&
+            (r = root_as_name(c)) != 0)
+                return r;
+        /* A '/' after the name makes the kernel follow a final link, which
+         * it would do from our root, not the target's: chmod's caller
+         * resolves through it instead (the others never follow). */
+        r = open_parent(j, j->path, c->slash[0] && c->op != EMULATE_CHMOD, name, &dirfd);
         if (r != 0)
                 return r;
         switch (c->op) {
@@ -325,7 +372,9 @@ int emulate_op_path(struct job *j)
                 r = mkdirat(dirfd, name, (mode_t)c->arg);
                 break;
         case EMULATE_MKNOD:
-                r = mknodat(dirfd, name, (mode_t)c->arg, (dev_t)c->dev);
+                /* the kernel takes an unsigned int dev; glibc's wrapper
+                 * refuses what does not fit instead of cutting it */
+                r = (int)syscall(SYS_mknodat, dirfd, name, (mode_t)c->arg, (unsigned)c->dev);
                 break;
         case EMULATE_UNLINK:
                 r = unlinkat(dirfd, name, (int)c->arg);

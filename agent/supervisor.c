@@ -179,17 +179,42 @@ static int supervisor_resolve(struct held *h, unsigned i)
 /* The calls that act on a name itself (rename, unlink, mkdir, ...) never
  * follow a final symlink, even one written "link/": the kernel applies the
  * trailing '/' to the name it finds. So the name is judged without it, and
- * an emulated call passes it on (h->slash). */
+ * an emulated call passes it on (h->slash). chmod and truncate follow
+ * through it and resolve with it. */
 static void supervisor_strip_slash(struct held *h, unsigned i)
 {
         char *raw = h->raw[i];
         size_t n = strlen(raw);
 
-        if (h->call.kind != SYSCALLS_PATH_WRITE || (h->call.op[i].resflags & PATHRES_FOLLOW))
+        if (h->call.kind != SYSCALLS_PATH_WRITE || h->call.path_op == EMULATE_CHMOD ||
+            h->call.path_op == EMULATE_TRUNCATE)
                 return;
         while (n > 1 && raw[n - 1] == '/') {
                 raw[--n] = '\0';
                 h->slash[i] = true;
+        }
+}
+
+/* A call on a name whose last component is "." or ".." fails in the
+ * kernel whatever the directory (it has no name in its parent to act
+ * on); resolving would turn "dir/." into "dir". Returns that errno, or 0. */
+static int supervisor_dot_name(const struct held *h, unsigned i)
+{
+        const char *raw = h->raw[i], *last = strrchr(raw, '/');
+
+        last = last ? last + 1 : raw;
+        if (h->call.kind != SYSCALLS_PATH_WRITE || h->call.path_op == EMULATE_CHMOD ||
+            h->call.path_op == EMULATE_TRUNCATE || (strcmp(last, ".") && strcmp(last, "..")))
+                return 0;
+        switch (h->call.path_op) {
+        case EMULATE_UNLINK:
+                if (!(h->call.path_arg & AT_REMOVEDIR))
+                        return EISDIR;
+                return last[1] ? ENOTEMPTY : EINVAL;
+        case EMULATE_RENAME:
+                return i == 1 && (h->call.path_arg & RENAME_NOREPLACE) ? EEXIST : EBUSY;
+        default:
+                return EEXIST;
         }
 }
 
@@ -754,7 +779,9 @@ static int supervisor_decide(struct session *s, struct held *h, int memfd)
                 enum profile_class cls = h->call.op[i].cls;
 
                 supervisor_strip_slash(h, i);
-                r = supervisor_resolve(h, i);
+                r = supervisor_dot_name(h, i);
+                if (r == 0)
+                        r = supervisor_resolve(h, i);
                 if (r != 0)
                         return r;
                 if (h->unnamed[i])

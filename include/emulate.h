@@ -269,9 +269,11 @@ struct emulate_path_call {
         enum emulate_path_op op;
         /* Absolute, in the target's root, from resolve_path() and allowed
          * by the policy. For the calls that act on a name itself (all but
-         * truncate and a following chmod) the final component is that name
-         * as the target wrote it, without a trailing '/' (resolve without
-         * PATHRES_FOLLOW after stripping it, and set slash). */
+         * truncate and chmod) the final component is that name as the
+         * target wrote it, without a trailing '/' (resolve without
+         * PATHRES_FOLLOW after stripping it, and set slash). truncate and
+         * chmod resolve through a trailing '/' (it makes the kernel follow
+         * a final link); slash then only asks for a directory. */
         const char *path[2];
         bool slash[2];          /* the target wrote the name with a trailing '/' */
         /* truncate, chmod: path[0] was resolved through a final symlink
@@ -280,8 +282,7 @@ struct emulate_path_call {
         bool follow;
         /* truncate: the length; chmod, mkdir, mknod: the mode; unlink: 0
          * or AT_REMOVEDIR; rename: RENAME_* flags; link: AT_EMPTY_PATH
-         * when fd is linkat's AT_EMPTY_PATH source (the kernel's rule for
-         * it applies), else 0 */
+         * when fd is linkat's AT_EMPTY_PATH source, else 0 */
         uint64_t arg;
         uint64_t dev;           /* mknod */
         const char *text;       /* symlink: the content the target gave */
@@ -304,9 +305,17 @@ struct emulate_path_call {
  * was checked: a directory component or followed final link that became a
  * symlink since the check gives EMULATE_STALE, and nothing happens.
  *
+ * Not the target's, as for opens: the agent's LSM label. truncate applies
+ * the target's RLIMIT_FSIZE (EFBIG and SIGXFSZ, as the kernel). A link
+ * from an fd succeeds wherever the target could make it through its own
+ * /proc/self/fd/N: linkat's AT_EMPTY_PATH rule (CAP_DAC_READ_SEARCH, or
+ * an fd opened with the caller's very credentials) cannot be checked from
+ * outside, and a target that is not dumpable may find its /proc/self/fd
+ * closed to itself where the agent's is not.
+ *
  * Returns 0 and the call's result in *ret_result: 0, EMULATE_STALE or
  * -errno as the target's call would fail (-EEXIST, -ENOENT, -EACCES,
- * -EPERM, -ENOTEMPTY, -EISDIR, -EXDEV ...). Returns -errno when nothing was
+ * -EPERM, -ENOTEMPTY, -EISDIR, -EXDEV, -EFBIG ...). Returns -errno when nothing was
  * tried: -EBADF (fd is not open in the target), -ESRCH, -EINVAL (bad
  * op, a path not absolute, a missing operand), -EAGAIN, -ENOMEM, -EPERM. */
 int emulate_path(pid_t tid, const struct emulate_path_call *call, int *ret_result);

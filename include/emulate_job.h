@@ -45,7 +45,10 @@ struct job {
         size_t len;
         int send_flags;
         size_t sent;                    /* send: what sendto returned */
-        bool sigpipe;                   /* send: the target is owed a SIGPIPE */
+        int signal_owed;                /* a signal the kernel would have sent the
+                                           target with this result (SIGPIPE,
+                                           SIGXFSZ), else 0 */
+        uint64_t fsize_limit;           /* truncate: the target's RLIMIT_FSIZE */
         /* path call: the call, its strings owned by the job (path[0] is
          * path above), and our copy of its fd or -1; open: the object to
          * open again instead of path, or -1 */
