@@ -66,6 +66,20 @@ struct job {
         struct job *next;
 };
 
+/* Step 1 (agent/emulate_snap.c), in the caller's thread: pins /proc/TID,
+ * then (notify_fd >= 0) checks that the notification id is still valid,
+ * then reads the root, credentials and user namespace, and a pidfd when
+ * want_pidfd. Returns 0 or -errno (-ESRCH: the target is gone, -ENOENT:
+ * the notification went away). emulate_snap_release() closes and frees
+ * what it took (also after a failure). */
+int emulate_snap_take(struct snap *s, pid_t tid, int notify_fd, uint64_t id, bool want_pidfd);
+void emulate_snap_release(struct snap *s);
+
+/* The target's soft RLIMIT_FSIZE (RLIM_INFINITY for none), from
+ * /proc/TID/limits: prlimit(2) on another process needs
+ * CAP_SYS_RESOURCE, which a container host may withhold. */
+int emulate_snap_fsize_limit(const struct snap *s, uint64_t *ret);
+
 /* The work of one job, in a thread or helper that already holds the
  * credentials it needs. Each returns the job's result (0, EMULATE_STALE or
  * -errno); op_open leaves its fd in j->fd. They allocate nothing and take
