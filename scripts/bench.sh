@@ -11,10 +11,10 @@
 # BPF filter on every system call, and the supervisor competing for CPU),
 # spread over the calls it held.
 #
-# driftlock is the enforce run as shipped: it performs allowed opens and
-# connects itself (a worker thread with the target's credentials, the fd
-# installed with SECCOMP_IOCTL_NOTIF_ADDFD) so that the checked path is the
-# opened one. continue is the same run with --no-emulate, where the kernel
+# driftlock is the enforce run as shipped: it performs allowed opens,
+# connects and calls on names (the write loop's renames) itself (a worker
+# thread with the target's credentials; an fd is installed with
+# SECCOMP_IOCTL_NOTIF_ADDFD) so that the checked path is the one used. continue is the same run with --no-emulate, where the kernel
 # performs them (CONTINUE, racy). The cost per emulated call is
 # (driftlock - continue) / emulated: what that race-proofing costs.
 #
