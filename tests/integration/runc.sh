@@ -23,8 +23,11 @@ while [ "$P2" = "$P1" ]; do P2=$(free_port); done
 make_bundle app
 bundle_set_seccomp app "$SEC"
 bundle_add_annotation app org.opencontainers.image.ref.name "$IMAGE"
-WORKLOAD="mkdir -p /data/out && echo hi >/data/out/a.txt && cat /data/out/a.txt >/dev/null &&
-ls / >/data/out/ls.txt && nc -w 2 127.0.0.1 $P1 </dev/null"
+# rm, mkdir, mv and ln: the calls on names, which enforce mode performs in
+# the container's root itself
+WORKLOAD="rm -rf /data/out && mkdir -p /data/out && echo hi >/data/out/a.txt &&
+cat /data/out/a.txt >/dev/null && ls / >/data/out/ls.txt && mv /data/out/ls.txt /data/out/ls.old &&
+ln -s a.txt /data/out/link && nc -w 2 127.0.0.1 $P1 </dev/null"
 bundle_set_args app /bin/sh -c "$WORKLOAD"
 
 # --- no agent: runc refuses to create the container --------------------------
@@ -57,6 +60,7 @@ assert_eq "zero denials" "$(agent_events enforce-1 deny)" 0
 cp "$(bundle_rootfs app)/bin/busybox" "$(bundle_rootfs app)/tmp/true"     # the dropped tool
 bundle_set_args app /bin/sh -c "/tmp/true true; echo exec=\$?
 echo x >/etc/evil; echo write=\$?
+mv /data/out/a.txt /etc/moved; echo rename=\$?
 nc -w 2 127.0.0.1 $P2 </dev/null; echo connect=\$?
 nc -w 2 127.0.0.1 $P1 </dev/null; echo learned=\$?"
 run_container app drift-1 30
@@ -64,6 +68,9 @@ out=$(container_stdout drift-1)
 assert_contains "copied binary refused" "$out" "exec=126"
 assert_contains "write outside the allowlist refused" "$out" "write=1"
 check "and nothing was written" [ ! -e "$(bundle_rootfs app)/etc/evil" ]
+assert_contains "rename out of the allowlist refused" "$out" "rename=1"
+check "the file stayed" [ -e "$(bundle_rootfs app)/data/out/a.txt" ]
+check "and nothing moved" [ ! -e "$(bundle_rootfs app)/etc/moved" ]
 assert_not_contains "unlisted connect refused" "$out" "connect=0"
 assert_contains "the learned port still works" "$out" "learned=0"
 check "exec deny event" [ "$(agent_events drift-1 deny '"path":"/tmp/true"' '"class":"exec"' "\"profile\":\"$IMAGE\"")" -ge 1 ]
