@@ -36,6 +36,25 @@ assert_eq "path longer than PATH_MAX" "$out" "errno ENAMETOOLONG"
 out=$(enforce "$PROBE" open-fault)
 assert_eq "path at an unmapped address" "$out" "errno EFAULT"
 
+# Names the agent changes itself keep the kernel's own rules: a trailing '/'
+# applies to the name, and a last component "." or ".." fails as in the
+# kernel instead of acting on the directory.
+mkdir -p "$D/n/d" && touch "$D/n/f"
+enforce /bin/rmdir "$D/n/d/." 2>/dev/null
+check "rmdir dir/.: refused" [ $? -ne 0 ]
+check "rmdir dir/.: the directory stays" [ -d "$D/n/d" ]
+enforce /bin/mkdir "$D/n/new/"
+check "mkdir name/: made" [ -d "$D/n/new" ]
+enforce /bin/sh -c "/bin/rmdir '$D/n/new/' && /bin/mv '$D/n/f' '$D/n/d/'"
+check "rmdir name/ and mv into dir/: done" [ ! -e "$D/n/new" ] && check "moved" [ -e "$D/n/d/f" ]
+out=$(enforce /usr/bin/python3 -c "import os
+for f in (lambda: os.unlink('$D/n/d/f/'), lambda: os.rename('$D/n/d', '$D/n/d/.'), lambda: os.mkdir('$D/n/d/..')):
+    try: f(); print('done')
+    except OSError as e: print(e.errno)" 2>/dev/null)
+assert_eq "unlink file/, rename onto dir/., mkdir dir/..: the kernel's errnos" \
+        "$(echo $out)" "$(/usr/bin/python3 -c "import errno; print(errno.ENOTDIR, errno.EBUSY, errno.EEXIST)")"
+check "the file is still there" [ -e "$D/n/d/f" ]
+
 # Routes around the path checks are closed in BPF (README "What is
 # protected"): a file handle opens a file without a path to check.
 out=$(enforce "$PROBE" open-by-handle "$D/out/t0-0")
