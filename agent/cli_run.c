@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "session.h"
 #include "supervisor.h"
+#include "unixsock.h"
 #include "util.h"
 
 /* driftlock's own failures, as env(1) and chroot(1) report them. */
@@ -223,58 +224,6 @@ static int run_find_command(const char *cmd, char **ret)
         return -saved;
 }
 
-static int run_send_fd(int sock, int fd)
-{
-        char byte = 'F';
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        struct msghdr msg = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-        };
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-        memset(u.buf, 0, sizeof(u.buf));
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-        return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
-static int run_recv_fd(int sock)
-{
-        char byte;
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        struct msghdr msg = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-        };
-        struct cmsghdr *cmsg;
-        ssize_t n;
-        int fd;
-
-        do
-                n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        cmsg = CMSG_FIRSTHDR(&msg);
-        if (n != 1 || (msg.msg_flags & MSG_CTRUNC) || !cmsg ||
-            cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
-            cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
-                return -EPROTO;
-        memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-        return fd;
-}
-
 /* Landlock's execute rules for enforce mode, opened before the fork (the
  * child may not allocate): each literal [exec] entry with its chain of
  * interpreters; for a pattern, the directory before its first wildcard;
@@ -366,7 +315,7 @@ run_child(int sock, const struct sock_fprog *prog, const char *path, char **argv
                         strerror(-fd));
                 _exit(RUN_EXIT_INTERNAL);
         }
-        if (run_send_fd(sock, fd) < 0 || read(sock, &ack, 1) != 1)
+        if (unixsock_send_fd(sock, fd) < 0 || read(sock, &ack, 1) != 1)
                 _exit(RUN_EXIT_INTERNAL);
         close(fd);
         close(sock);
@@ -662,7 +611,7 @@ int cli_run(int argc, char **argv)
         close(sv[1]);
         sv[1] = -1;
 
-        notify_fd = run_recv_fd(sv[0]);
+        notify_fd = unixsock_recv_fd(sv[0]);
         if (notify_fd < 0) {
                 /* The child failed before handing over the listener and has
                  * said why; its exit status is ours. */

@@ -123,3 +123,62 @@ int unixsock_peer_uid(int fd, uid_t *ret)
         *ret = cred.uid;
         return 0;
 }
+
+/* Room for one fd, aligned for a cmsghdr. */
+union unixsock_fdbuf {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+};
+
+int unixsock_send_fd(int sock, int fd)
+{
+        char byte = 'F';
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        union unixsock_fdbuf u;
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct cmsghdr *cmsg;
+
+        if (fd >= 0) {
+                memset(&u, 0, sizeof(u));
+                msg.msg_control = u.buf;
+                msg.msg_controllen = sizeof(u.buf);
+                cmsg = CMSG_FIRSTHDR(&msg);
+                cmsg->cmsg_level = SOL_SOCKET;
+                cmsg->cmsg_type = SCM_RIGHTS;
+                cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+        }
+        return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+int unixsock_recv_fd(int sock)
+{
+        /* One byte: on a stream socket what follows is not ours to
+         * read; on a seqpacket one more data shows as MSG_TRUNC. */
+        char byte;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        union unixsock_fdbuf u;
+        struct msghdr msg = {
+                .msg_iov = &iov, .msg_iovlen = 1,
+                .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+        };
+        struct cmsghdr *cmsg;
+        ssize_t n;
+        int fd;
+
+        do
+                n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        cmsg = CMSG_FIRSTHDR(&msg);
+        if (n != 1 || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
+                return -EPROTO;
+        if (!cmsg)
+                return -ENODATA;
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
+            cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+                return -EPROTO;
+        memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+        return fd;
+}

@@ -27,6 +27,7 @@
 #include "emulate.h"
 #include "filter.h"
 #include "notify.h"
+#include "unixsock.h"
 #include "util.h"
 
 /* Only reached when a test fails; no assertion depends on timing. */
@@ -431,22 +432,11 @@ static inline struct target *target_start(int i, const struct spec *s)
 {
         struct target *t = &targets[i];
         struct sock_fprog *prog = NULL;
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        char c = 0;
-        struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-        struct msghdr msg = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-        };
         struct filter_spec fspec = { .mode = FILTER_ENFORCE, .notify_reads = false };
         struct pollfd p;
-        struct cmsghdr *cm;
+        char c = 0;
         int sv[2], fd = -1;
 
-        memset(&u, 0, sizeof(u));
         if (s->filter)
                 assert_int_equal(filter_build(&fspec, &prog), 0);
         assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
@@ -462,20 +452,9 @@ static inline struct target *target_start(int i, const struct spec *s)
                         _exit(3);
                 if (child_become(s) < 0)
                         _exit(3);
-                if (s->filter) {
-                        fd = filter_install(prog);
-                        if (fd < 0)
-                                _exit(3);
-                        cm = CMSG_FIRSTHDR(&msg);
-                        cm->cmsg_level = SOL_SOCKET;
-                        cm->cmsg_type = SCM_RIGHTS;
-                        cm->cmsg_len = CMSG_LEN(sizeof(int));
-                        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-                } else {
-                        msg.msg_control = NULL;
-                        msg.msg_controllen = 0;
-                }
-                if (sendmsg(sv[1], &msg, 0) != 1)
+                if (s->filter && (fd = filter_install(prog)) < 0)
+                        _exit(3);
+                if (unixsock_send_fd(sv[1], fd) < 0)
                         _exit(3);
                 if (fd >= 0)
                         close(fd);
@@ -503,11 +482,12 @@ static inline struct target *target_start(int i, const struct spec *s)
         }
         p = (struct pollfd){ .fd = sv[0], .events = POLLIN };
         assert_int_equal(poll(&p, 1, TIMEOUT_MS), 1);
-        assert_int_equal(recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC), 1);
+        fd = unixsock_recv_fd(sv[0]);
         if (s->filter) {
-                cm = CMSG_FIRSTHDR(&msg);
-                assert_non_null(cm);
-                memcpy(&t->listener, CMSG_DATA(cm), sizeof(int));
+                assert_true(fd >= 0);
+                t->listener = fd;
+        } else {
+                assert_int_equal(fd, -ENODATA);
         }
         return t;
 }

@@ -23,6 +23,7 @@
 #include "filter.h"
 #include "notify.h"
 #include "procmem.h"
+#include "unixsock.h"
 #include "util.h"
 
 /* Generous: only reached when a test fails (a call that should have been
@@ -63,55 +64,25 @@ static void child_report(int sock, long ret, bool is_fd)
                 _exit(4);
 }
 
-/* Sends the result of filter_install(): the number as data, the listener
- * (if any) as SCM_RIGHTS. */
+/* Sends the result of filter_install(): the number, then the listener
+ * (if any). */
 static int send_listener(int sock, int fd)
 {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        struct iovec iov = { .iov_base = &fd, .iov_len = sizeof(fd) };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-        memset(&u, 0, sizeof(u));
-        if (fd >= 0) {
-                struct cmsghdr *c;
-
-                msg.msg_control = u.buf;
-                msg.msg_controllen = sizeof(u.buf);
-                c = CMSG_FIRSTHDR(&msg);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        return sendmsg(sock, &msg, 0) == (ssize_t)sizeof(fd) ? 0 : -1;
+        if (write(sock, &fd, sizeof(fd)) != (ssize_t)sizeof(fd))
+                return -1;
+        return fd < 0 ? 0 : unixsock_send_fd(sock, fd);
 }
 
 static int recv_listener(int sock)
 {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        int installed = -1, fd = -1;
-        struct iovec iov = { .iov_base = &installed, .iov_len = sizeof(installed) };
-        struct msghdr msg = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-        };
         struct pollfd p = { .fd = sock, .events = POLLIN };
-        struct cmsghdr *c;
+        int installed = -1, fd;
 
         assert_int_equal(poll(&p, 1, TIMEOUT_MS), 1);
-        assert_int_equal(recvmsg(sock, &msg, MSG_CMSG_CLOEXEC), sizeof(installed));
+        assert_int_equal(read(sock, &installed, sizeof(installed)), sizeof(installed));
         if (installed < 0)
                 fail_msg("filter_install in the child: %s", strerror(-installed));
-        c = CMSG_FIRSTHDR(&msg);
-        assert_non_null(c);
-        assert_int_equal(c->cmsg_type, SCM_RIGHTS);
-        memcpy(&fd, CMSG_DATA(c), sizeof(int));
+        fd = unixsock_recv_fd(sock);
         assert_true(fd >= 0);
         return fd;
 }

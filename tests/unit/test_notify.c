@@ -20,6 +20,7 @@
 
 #include "filter.h"
 #include "notify.h"
+#include "unixsock.h"
 #include "util.h"
 
 /* Only reached when a test fails; no assertion depends on timing. */
@@ -68,21 +69,9 @@ static void child_start(void (*body)(int sock))
 {
         struct filter_spec spec = { .mode = FILTER_ENFORCE, .notify_reads = false };
         struct sock_fprog *prog = NULL;
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        int sv[2], fd = -1;
-        char c = 0;
-        struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-        struct msghdr msg = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-        };
+        int sv[2], fd;
         struct pollfd p;
-        struct cmsghdr *cm;
 
-        memset(&u, 0, sizeof(u));
         assert_int_equal(filter_build(&spec, &prog), 0);
         assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
         g_child.pid = fork();
@@ -93,14 +82,7 @@ static void child_start(void (*body)(int sock))
                 sigaction(SIGUSR1, &sa, NULL);
                 close(sv[0]);
                 fd = filter_install(prog);
-                if (fd < 0)
-                        _exit(3);
-                cm = CMSG_FIRSTHDR(&msg);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-                if (sendmsg(sv[1], &msg, 0) != 1)
+                if (fd < 0 || unixsock_send_fd(sv[1], fd) < 0)
                         _exit(3);
                 close(fd);
                 body(sv[1]);
@@ -111,10 +93,8 @@ static void child_start(void (*body)(int sock))
         g_child.sock = sv[0];
         p = (struct pollfd) { .fd = sv[0], .events = POLLIN };
         assert_int_equal(poll(&p, 1, TIMEOUT_MS), 1);
-        assert_int_equal(recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC), 1);
-        cm = CMSG_FIRSTHDR(&msg);
-        assert_non_null(cm);
-        memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+        fd = unixsock_recv_fd(sv[0]);
+        assert_true(fd >= 0);
         g_child.listener = fd;
 }
 

@@ -21,6 +21,7 @@
 #include "filter.h"
 #include "notify.h"
 #include "ociseccomp.h"
+#include "unixsock.h"
 #include "util.h"
 
 /* Installed with podman (containers-common); the merge is tested on it when
@@ -944,15 +945,6 @@ static int child_teardown(void **state)
  * and report each errno. Only calls the profiles allow are used here. */
 static void child_body(scmp_filter_ctx ctx, int sock)
 {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        char byte = 0;
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                              .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-        struct cmsghdr *c;
         int fd;
 
         if (seccomp_load(ctx) < 0)
@@ -960,13 +952,7 @@ static void child_body(scmp_filter_ctx ctx, int sock)
         fd = seccomp_notify_fd(ctx);
         if (fd < 0)
                 _exit(3);
-        memset(&u, 0, sizeof(u));
-        c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        if (sendmsg(sock, &msg, 0) != 1)
+        if (unixsock_send_fd(sock, fd) < 0)
                 _exit(4);
         close(fd);
         for (size_t i = 0; i < ARRAY_SIZE(calls_table); i++) {
@@ -982,25 +968,13 @@ static void child_body(scmp_filter_ctx ctx, int sock)
 
 static int recv_listener(int sock)
 {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        char byte;
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                              .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
         struct pollfd pfd = { .fd = sock, .events = POLLIN };
-        struct cmsghdr *c;
         int fd;
 
         assert_int_equal(poll(&pfd, 1, TIMEOUT_MS), 1);
-        if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+        fd = unixsock_recv_fd(sock);
+        if (fd < 0)
                 fail_msg("the child did not send its listener (did seccomp_load fail?)");
-        c = CMSG_FIRSTHDR(&msg);
-        assert_non_null(c);
-        assert_int_equal(c->cmsg_type, SCM_RIGHTS);
-        memcpy(&fd, CMSG_DATA(c), sizeof(int));
         return fd;
 }
 
