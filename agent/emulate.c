@@ -764,6 +764,13 @@ int emulate_sendto(pid_t tid, int target_sockfd, const void *data, size_t len, s
         return 0;
 }
 
+/* What every asynchronous start needs from its caller: a listener to
+ * answer on and an errno to refuse a stale call with. */
+static bool start_args_ok(int notify_fd, int stale_errno)
+{
+        return notify_fd >= 0 && stale_errno > 0 && stale_errno <= 4095;
+}
+
 /* The parts the asynchronous starts share once the job is prepared. */
 static int job_start(struct job **jp, int r, int notify_fd, uint64_t id, int stale_errno,
                      void (*done)(void *, const struct emulate_outcome *), void *arg)
@@ -795,7 +802,7 @@ int emulate_open_start(int notify_fd, uint64_t id, pid_t tid, const char *resolv
 
         if (!j)
                 return -ENOMEM;
-        if (notify_fd < 0 || stale_errno <= 0 || stale_errno > 4095)
+        if (!start_args_ok(notify_fd, stale_errno))
                 return -EINVAL;
         r = job_prepare_open(j, notify_fd, id, tid, resolved_path, flags, mode, resolve);
         return job_start(&j, r, notify_fd, id, stale_errno, done, arg);
@@ -814,7 +821,7 @@ int emulate_reopen_start(int notify_fd, uint64_t id, pid_t tid, int objfd, uint6
                 return -ENOMEM;
         }
         j->src = objfd;
-        if (notify_fd < 0 || objfd < 0 || stale_errno <= 0 || stale_errno > 4095)
+        if (objfd < 0 || !start_args_ok(notify_fd, stale_errno))
                 return -EINVAL;
         r = job_prepare_open(j, notify_fd, id, tid, NULL, flags, mode, resolve);
         return job_start(&j, r, notify_fd, id, stale_errno, done, arg);
@@ -831,7 +838,7 @@ int emulate_connect_start(int notify_fd, uint64_t id, pid_t tid, int target_sock
 
         if (!j)
                 return -ENOMEM;
-        if (notify_fd < 0 || stale_errno <= 0 || stale_errno > 4095)
+        if (!start_args_ok(notify_fd, stale_errno))
                 return -EINVAL;
         r = job_prepare_connect(j, notify_fd, id, tid, target_sockfd, addr, len,
                                 resolved_unix_path);
@@ -850,7 +857,7 @@ int emulate_sendto_start(int notify_fd, uint64_t id, pid_t tid, int target_sockf
 
         if (!j)
                 return -ENOMEM;
-        if (notify_fd < 0 || stale_errno <= 0 || stale_errno > 4095)
+        if (!start_args_ok(notify_fd, stale_errno))
                 return -EINVAL;
         r = job_prepare_send(j, notify_fd, id, tid, target_sockfd, data, len, want, flags, addr,
                              addrlen, resolved_unix_path);
@@ -867,7 +874,7 @@ int emulate_path_start(int notify_fd, uint64_t id, pid_t tid, const struct emula
 
         if (!j)
                 return -ENOMEM;
-        if (notify_fd < 0 || stale_errno <= 0 || stale_errno > 4095)
+        if (!start_args_ok(notify_fd, stale_errno))
                 return -EINVAL;
         r = job_prepare_path(j, notify_fd, id, tid, call);
         return job_start(&j, r, notify_fd, id, stale_errno, done, arg);

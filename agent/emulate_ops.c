@@ -121,6 +121,35 @@ int emulate_op_open(struct job *j)
 }
 
 
+/* A link appearing where the checked path had none, or the kernel telling
+ * us a rename raced our walk: the names no longer lead where they did. */
+static int stale_if_moved(int r)
+{
+        return r == -ELOOP || r == -EXDEV || r == -EAGAIN ? EMULATE_STALE : r;
+}
+
+/* Opens the object path names, which was resolved through every link: a
+ * link there now is a change. Returns 0 with *ret_fd (O_PATH) and its
+ * stat in *st, EMULATE_STALE or -errno. */
+static int open_final(const struct job *j, const char *path, int *ret_fd, struct stat *st)
+{
+        int fd = sys_openat2(j->snap.rootfd, path, O_PATH | O_NOFOLLOW, 0, EMU_RESOLVE);
+        int r = 0;
+
+        if (fd < 0)
+                return stale_if_moved(fd);
+        if (fstat(fd, st) < 0)
+                r = -errno;
+        else if (S_ISLNK(st->st_mode))
+                r = EMULATE_STALE;
+        if (r != 0) {
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
 /* The address for a unix socket path: the socket file itself, found in
  * the target's root under the target's credentials; the magic link in our
  * /proc leads connect/sendto to that inode whatever happens to the path
@@ -129,20 +158,13 @@ int emulate_op_open(struct job *j)
 static int unix_path_addr(const struct job *j, struct sockaddr_un *sun, socklen_t *len,
                           int *ret_fd)
 {
-        int fd = sys_openat2(j->snap.rootfd, j->path, O_PATH | O_NOFOLLOW, 0, EMU_RESOLVE);
         struct stat st;
+        int r = open_final(j, j->path, ret_fd, &st);
 
-        if (fd == -ELOOP)
-                return EMULATE_STALE;
-        if (fd < 0)
-                return fd;
-        *ret_fd = fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISLNK(st.st_mode))
-                return EMULATE_STALE;
+        if (r != 0)
+                return r;
         sun->sun_family = AF_UNIX;
-        proc_fd_name(sun->sun_path, fd);
+        proc_fd_name(sun->sun_path, *ret_fd);
         *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sun->sun_path) + 1);
         return 0;
 }
@@ -189,13 +211,6 @@ int emulate_op_send(struct job *j)
         return 0;
 }
 
-/* A link appearing where the checked path had none, or the kernel telling
- * us a rename raced our walk: the names no longer lead where they did. */
-static int stale_if_moved(int r)
-{
-        return r == -ELOOP || r == -EXDEV || r == -EAGAIN ? EMULATE_STALE : r;
-}
-
 /* Opens the directory holding the final name of path and copies that
  * name, with the target's trailing '/' if it wrote one (the kernel then
  * applies its own rules for it), into name (NAME_MAX + 2 bytes). The root
@@ -234,37 +249,6 @@ static int open_parent(const struct job *j, const char *path, bool slash, char *
         return 0;
 }
 
-/* Opens the object path names, which was resolved through every link: a
- * link there now is a change. Returns 0 with *ret_fd (O_PATH),
- * EMULATE_STALE or -errno. */
-static int open_final(const struct job *j, const char *path, int *ret_fd)
-{
-        int fd = sys_openat2(j->snap.rootfd, path, O_PATH | O_NOFOLLOW, 0, EMU_RESOLVE);
-        struct stat st;
-
-        if (fd < 0)
-                return stale_if_moved(fd);
-        if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
-                int r = S_ISLNK(st.st_mode) ? EMULATE_STALE : -errno;
-
-                close(fd);
-                return r;
-        }
-        *ret_fd = fd;
-        return 0;
-}
-
-/* AT_EMPTY_PATH chmod: the target's fd must still be the inode the
- * policy judged by its name. */
-static int same_inode(int a, int b)
-{
-        struct stat sa, sb;
-
-        if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
-                return -errno;
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino ? 0 : EMULATE_STALE;
-}
-
 /* truncate and chmod follow the final link: act on the object through
  * our /proc/self/fd, the permission checks being the kernel's own. */
 static int op_on_object(struct job *j)
@@ -272,15 +256,17 @@ static int op_on_object(struct job *j)
         const struct emulate_path_call *c = &j->call;
         cleanup_close int fd = -1;
         char proc[PROC_FD_NAME];
-        struct stat st;
-        int r = open_final(j, j->path, &fd);
+        struct stat st, held;
+        int r = open_final(j, j->path, &fd, &st);
 
         if (r != 0)
                 return r;
-        if (j->src >= 0 && (r = same_inode(fd, j->src)) != 0)
-                return r;
-        if (fstat(fd, &st) < 0)
+        /* AT_EMPTY_PATH chmod: the target's fd must still be the inode the
+         * policy judged by its name. */
+        if (j->src >= 0 && fstat(j->src, &held) < 0)
                 return -errno;
+        if (j->src >= 0 && (held.st_dev != st.st_dev || held.st_ino != st.st_ino))
+                return EMULATE_STALE;
         if (c->slash[0] && !S_ISDIR(st.st_mode))
                 return -ENOTDIR;
         /* The limit is the caller's in the kernel (inode_newsize_ok): the
