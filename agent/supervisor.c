@@ -176,18 +176,24 @@ static int supervisor_resolve(struct held *h, unsigned i)
         return 0;
 }
 
-/* The calls that act on a name itself (rename, unlink, mkdir, ...) never
- * follow a final symlink, even one written "link/": the kernel applies the
- * trailing '/' to the name it finds. So the name is judged without it, and
- * an emulated call passes it on (h->slash). chmod and truncate follow
- * through it and resolve with it. */
+/* rename, unlink, mkdir, link, symlink, mknod: the write-class calls that
+ * act on a name itself, not on what it leads to (chmod and truncate). */
+static bool supervisor_acts_on_name(const struct held *h)
+{
+        return h->call.kind == SYSCALLS_PATH_WRITE && h->call.path_op != EMULATE_CHMOD &&
+               h->call.path_op != EMULATE_TRUNCATE;
+}
+
+/* The calls that act on a name itself never follow a final symlink, even
+ * one written "link/": the kernel applies the trailing '/' to the name it
+ * finds. So the name is judged without it, and an emulated call passes it
+ * on (h->slash). chmod and truncate follow through it and resolve with it. */
 static void supervisor_strip_slash(struct held *h, unsigned i)
 {
         char *raw = h->raw[i];
         size_t n = strlen(raw);
 
-        if (h->call.kind != SYSCALLS_PATH_WRITE || h->call.path_op == EMULATE_CHMOD ||
-            h->call.path_op == EMULATE_TRUNCATE)
+        if (!supervisor_acts_on_name(h))
                 return;
         while (n > 1 && raw[n - 1] == '/') {
                 raw[--n] = '\0';
@@ -203,8 +209,7 @@ static int supervisor_dot_name(const struct held *h, unsigned i)
         const char *raw = h->raw[i], *last = strrchr(raw, '/');
 
         last = last ? last + 1 : raw;
-        if (h->call.kind != SYSCALLS_PATH_WRITE || h->call.path_op == EMULATE_CHMOD ||
-            h->call.path_op == EMULATE_TRUNCATE || (strcmp(last, ".") && strcmp(last, "..")))
+        if (!supervisor_acts_on_name(h) || (strcmp(last, ".") && strcmp(last, "..")))
                 return 0;
         switch (h->call.path_op) {
         case EMULATE_UNLINK:
