@@ -570,14 +570,21 @@ static int compare_case(struct target *t, const struct path_case *pc, bool root)
         return bad;
 }
 
-static void compare_all(struct target *t, bool root)
+/* compare_case() for each case of a table that t can run; returns the
+ * number of differences. */
+static int compare_table(struct target *t, const struct path_case *table, size_t n, bool root)
 {
         int bad = 0;
 
-        for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-                if (!(t->chroot && cases[i].no_chroot))
-                        bad += compare_case(t, &cases[i], root);
-        assert_int_equal(bad, 0);
+        for (size_t i = 0; i < n; i++)
+                if (!(t->chroot && table[i].no_chroot))
+                        bad += compare_case(t, &table[i], root);
+        return bad;
+}
+
+static void compare_all(struct target *t, bool root)
+{
+        assert_int_equal(compare_table(t, cases, ARRAY_SIZE(cases), root), 0);
 }
 
 /* Our own effective capabilities: what a root target may hold. */
@@ -833,20 +840,16 @@ static void test_emulate_path_names_stay_in_root(void **state)
 {
         struct spec r = { .chroot = true, .uid = 0, .gid = 0, .group = 0, .umask = 022 };
         struct spec u = user1000;
-        struct target *t;
-        int bad = 0;
+        int bad;
 
         (void)state;
         if (!begin())
                 skip();
         r.caps = our_caps();
         u.chroot = true;
-        t = target_start(0, &r);
-        for (size_t i = 0; i < ARRAY_SIZE(in_root_cases); i++)
-                bad += compare_case(t, &in_root_cases[i], true);
-        t = target_start(1, &u);
-        for (size_t i = 0; i < ARRAY_SIZE(in_root_cases); i++)
-                bad += compare_case(t, &in_root_cases[i], false);
+        bad = compare_table(target_start(0, &r), in_root_cases, ARRAY_SIZE(in_root_cases), true);
+        bad += compare_table(target_start(1, &u), in_root_cases, ARRAY_SIZE(in_root_cases),
+                             false);
         assert_int_equal(bad, 0);
 }
 
@@ -905,16 +908,12 @@ static const struct path_case nocap_cases[] = {
 static void test_emulate_path_root_without_capabilities(void **state)
 {
         const struct spec s = { .uid = 0, .gid = 0, .group = 0, .umask = 022, .caps = 0 };
-        struct target *t;
-        int bad = 0;
 
         (void)state;
         if (!begin())
                 skip();
-        t = target_start(0, &s);
-        for (size_t i = 0; i < ARRAY_SIZE(nocap_cases); i++)
-                bad += compare_case(t, &nocap_cases[i], true);
-        assert_int_equal(bad, 0);
+        assert_int_equal(compare_table(target_start(0, &s), nocap_cases,
+                                       ARRAY_SIZE(nocap_cases), true), 0);
 }
 
 /* Root of its own user namespace (our uid and gid 1000) with capabilities
@@ -945,16 +944,12 @@ static void test_emulate_path_user_namespace(void **state)
         const struct spec s = { .userns = true, .uid = 0, .gid = 0, .group = 0, .umask = 002,
                                 .caps = CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_FOWNER) |
                                         CAP_BIT(CAP_MKNOD) | CAP_BIT(CAP_FSETID) };
-        struct target *t;
-        int bad = 0;
 
         (void)state;
         if (!begin())
                 skip();
-        t = target_start(0, &s);
-        for (size_t i = 0; i < ARRAY_SIZE(userns_cases); i++)
-                bad += compare_case(t, &userns_cases[i], true);
-        assert_int_equal(bad, 0);
+        assert_int_equal(compare_table(target_start(0, &s), userns_cases,
+                                       ARRAY_SIZE(userns_cases), true), 0);
 }
 
 /* The target's RLIMIT_FSIZE bounds a truncate that extends (EFBIG; the
