@@ -393,3 +393,8 @@ bool policy_check_connect(const struct policy *pol, const struct policy_endpoint
                         return policy_allow(ret, &pol->ip[i].rule);
         return policy_deny(ret);
 }
+
+const struct netrule *policy_ip_rule(const struct policy *pol, size_t i)
+{
+        return i < pol->n_ip ? &pol->ip[i].net : NULL;
+}

@@ -54,3 +54,7 @@ bool policy_check_path(const struct policy *pol, enum profile_class cls,
 /* Decides a connection. Fills *ret as policy_check_path. */
 bool policy_check_connect(const struct policy *pol, const struct policy_endpoint *ep,
                           struct policy_verdict *ret);
+
+/* The i-th tcp/udp rule, in profile order, or NULL past the last one (for
+ * programs that judge connections in the kernel, sendgate_prog.h). */
+const struct netrule *policy_ip_rule(const struct policy *pol, size_t i);

@@ -1,0 +1,71 @@
+/* The kernel-side send gate (DESIGN.md §4, connect): cgroup sock_addr BPF
+ * programs that judge the destination of every connect(2) and of every
+ * sendto/sendmsg/sendmmsg with a destination on a UDP socket, on the
+ * kernel's own copy of the address. sendmsg and sendmmsg carry their
+ * destination in memory (msghdr.msg_name) and cannot be held by seccomp
+ * (a runtime hands the listener over with sendmsg after loading the
+ * filter); here no thread can rewrite what was judged.
+ *
+ * The programs (sendgate_prog.h) hold the profile's tcp/udp rules. What no
+ * rule allows is refused with EPERM (enforce) or let through (learn,
+ * monitor), and reported through a BPF ring buffer that the agent reads
+ * with sendgate_process().
+ *
+ * Attached with BPF_F_ALLOW_MULTI to one cgroup v2 directory: every
+ * process in it or below it is judged, whenever its sockets were made
+ * (the kernel runs the programs of the socket's cgroup, which is the
+ * cgroup of the process that created the socket). The programs stay
+ * attached if the agent dies: the container keeps being judged, its
+ * reports are lost. They go when sendgate_free() detaches them or when the
+ * cgroup is removed.
+ *
+ * Not judged here: unix datagram sockets (the UNIX_SENDMSG hook, 6.7+,
+ * hands the path only to BTF-typed programs), raw and ICMP sockets (no
+ * hook), protocols other than TCP, UDP and UDP-Lite (refused or reported
+ * as having no rule).
+ *
+ * Kernel edge: bpf(2) (CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN),
+ * Linux 5.8 (ring buffer). No logging. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+struct sendgate;
+
+/* One destination the programs found in no rule. */
+struct sendgate_report {
+        pid_t pid;                      /* the calling process (thread group id) */
+        const char *syscall;            /* "connect" or "sendmsg" (sendto and sendmmsg
+                                           included: the hook cannot tell them apart) */
+        bool refused;                   /* the call failed with EPERM */
+        bool expressible;               /* TCP, UDP or UDP-Lite: ep is filled */
+        struct policy_endpoint ep;      /* tcp or udp, AF_INET or AF_INET6 */
+};
+
+/* Loads the four programs for the tcp/udp rules of pol (refuse: enforce)
+ * and attaches them to the cgroup v2 directory cgroup_fd (not kept).
+ * Returns 0 and the gate in *ret, or -EPERM (no privilege), -EINVAL or
+ * -ENOSYS (a kernel without these hooks, or a verifier refusal), -EBADF
+ * (not a cgroup v2 directory), -ENOMEM, -E2BIG (too many rules).
+ * On error nothing stays attached. */
+int sendgate_new(const struct policy *pol, bool refuse, int cgroup_fd, struct sendgate **ret);
+
+/* Detaches the programs (if the cgroup still exists) and frees the gate.
+ * Accepts NULL; returns NULL. */
+struct sendgate *sendgate_free(struct sendgate *g);
+
+/* The ring buffer's fd, readable (EPOLLIN) when reports wait. For the
+ * caller's poll loop only: read it through sendgate_process(). */
+int sendgate_fd(const struct sendgate *g);
+
+typedef void (*sendgate_report_fn)(void *ctx, const struct sendgate_report *r);
+
+/* Hands every waiting report to fn, oldest first. Returns the number of
+ * reports the programs could not write since the last call (the ring
+ * buffer was full: the calls were still judged), or -errno if the lost
+ * counter could not be read. */
+int64_t sendgate_process(struct sendgate *g, sendgate_report_fn fn, void *ctx);

@@ -1,0 +1,62 @@
+/* The programs of the send gate (sendgate.h), assembled from a policy.
+ * Pure: no system calls; the map fds are only numbers written into the
+ * instructions.
+ *
+ * One program per hook. Each reads the kernel's own copy of the
+ * destination from its struct bpf_sock_addr, matches it against the
+ * policy's tcp/udp rules (the rules of the socket's protocol: TCP, or UDP
+ * and UDP-Lite), and
+ *   - lets a matching destination through silently;
+ *   - otherwise writes a struct sendgate_record to the report ring buffer
+ *     and refuses the call (EPERM) or, when the gate only reports (learn,
+ *     monitor), lets it through.
+ * A record the ring buffer has no room for is counted in element 0 (a
+ * uint64_t) of the "lost" array map.
+ * An IPv4-mapped IPv6 destination (::ffff:a.b.c.d) is matched against the
+ * IPv4 rules, as policy_check_connect does. */
+#pragma once
+
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+enum sendgate_hook {
+        SENDGATE_CONNECT4,      /* BPF_CGROUP_INET4_CONNECT: connect(2), and sendmsg with
+                                   MSG_FASTOPEN, which connects */
+        SENDGATE_CONNECT6,      /* BPF_CGROUP_INET6_CONNECT */
+        SENDGATE_SENDMSG4,      /* BPF_CGROUP_UDP4_SENDMSG: sendto, sendmsg, sendmmsg with
+                                   a destination on a UDP socket */
+        SENDGATE_SENDMSG6,      /* BPF_CGROUP_UDP6_SENDMSG */
+        SENDGATE_N_HOOKS,
+};
+
+/* What a program writes to the ring buffer: one destination it did not
+ * find in the rules. Written by the kernel, read by the agent, on the same
+ * machine: host byte order except where noted. */
+struct sendgate_record {
+        uint32_t tgid;          /* the calling process, in the initial pid namespace */
+        uint8_t hook;           /* enum sendgate_hook */
+        uint8_t protocol;       /* of the socket: IPPROTO_TCP, IPPROTO_UDP, ... */
+        uint8_t refused;        /* 1: the call failed with EPERM */
+        uint8_t reserved;
+        uint16_t family;        /* AF_INET or AF_INET6 */
+        uint16_t port_be;       /* network byte order */
+        uint8_t addr[16];       /* network byte order; IPv4 in addr[0..3] */
+};
+
+/* The attach type of a hook (BPF_CGROUP_INET4_CONNECT, ...). */
+enum bpf_attach_type sendgate_attach_type(enum sendgate_hook hook);
+
+/* Longest program sendgate_assemble writes for n_rules tcp/udp rules. */
+size_t sendgate_max_insns(size_t n_rules);
+
+/* Assembles the program of hook for the tcp/udp rules of pol into insns
+ * (room for cap instructions; sendgate_max_insns tells how many are
+ * needed). refuse: the program refuses what no rule allows (enforce).
+ * Returns the number of instructions, or -EINVAL (unknown hook, bad fd),
+ * -E2BIG (cap too small). */
+int sendgate_assemble(const struct policy *pol, enum sendgate_hook hook, bool refuse,
+                      int ringbuf_fd, int lost_fd, struct bpf_insn *insns, size_t cap);
