@@ -24,6 +24,7 @@
 #include "notify.h"
 #include "oci.h"
 #include "session.h"
+#include "cgroup2.h"
 #include "execgate.h"
 #include "execscope.h"
 #include "filter.h"
@@ -53,6 +54,7 @@ enum watch_kind {
         WATCH_SHIM_CONN,        /* an attaching shim */
         WATCH_INIT,             /* pidfd of a registered container's init */
         WATCH_GATE,             /* the exec gate's fanotify fd */
+        WATCH_SEND_GATE,        /* a container's send gate ring buffer */
 };
 
 struct container;
@@ -65,7 +67,7 @@ struct watch {
         struct listener_conn *conn;     /* WATCH_PENDING */
         struct shimsock_conn *shim;     /* WATCH_SHIM_CONN */
         time_t deadline;                /* WATCH_PENDING, WATCH_SHIM_CONN */
-        struct container *container;    /* WATCH_NOTIFY */
+        struct container *container;    /* WATCH_NOTIFY, WATCH_SEND_GATE */
         struct supervisor_fd sfd;       /* WATCH_NOTIFY */
         struct strbuf line;             /* WATCH_CONTROL_CONN */
 };
@@ -82,6 +84,8 @@ struct container {
         struct watch *init;             /* WATCH_INIT: the init's pidfd */
         pid_t init_pid;                 /* the container's init (0: unknown) */
         struct execgate_scope *gated;   /* enforce: its scope in the exec gate */
+        struct watch send_watch;        /* its session's send gate, if any */
+        bool send_refuses;              /* that gate was attached for enforce */
         uint64_t pidns;                 /* the init's pid namespace */
         char cgroup[4096];
         struct timespec attach_deadline;
@@ -105,6 +109,8 @@ struct agent {
         struct watch *notifies;
         struct container *containers;
         struct seccomp_notif *req;
+        struct epoll_event *batch;      /* the events being dispatched */
+        int batch_n;
         time_t next_flush;
         bool stop;
 };
@@ -133,9 +139,18 @@ static int agent_watch(struct agent *a, struct watch *w, uint32_t events)
         return epoll_ctl(a->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
 }
 
+/* A watch about to be freed must not be dispatched later in this batch. */
+static void agent_forget(struct agent *a, const struct watch *w)
+{
+        for (int i = 0; i < a->batch_n; i++)
+                if (a->batch[i].data.ptr == w)
+                        a->batch[i].data.ptr = NULL;
+}
+
 static void agent_unwatch(struct agent *a, struct watch *w)
 {
         epoll_ctl(a->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+        agent_forget(a, w);
 }
 
 /* Removes w from the singly linked list at *head. */
@@ -205,6 +220,15 @@ static int agent_save(struct container *c)
         return 1;
 }
 
+static void agent_send_reports(struct container *c)
+{
+        int r = supervisor_send_reports(c->s);
+
+        if (r < 0)
+                agent_log("container %s: cannot read the send gate's reports: %s", c->id,
+                          strerror(-r));
+}
+
 static void agent_release(struct agent *a, struct container *c)
 {
         for (struct container **p = &a->containers; *p; p = &(*p)->next)
@@ -219,6 +243,10 @@ static void agent_release(struct agent *a, struct container *c)
         }
         if (c->gated)
                 execgate_remove_scope(a->gate, c->gated);
+        if (c->s->send_gate) {
+                agent_unwatch(a, &c->send_watch);
+                agent_send_reports(c);
+        }
         agent_save(c);
         agent_lifecycle_event(c, "detach", c->attached || !c->registered
                 ? "no process of the container uses its filter any more"
@@ -361,11 +389,52 @@ static int agent_gate_shim(struct agent *a, struct execgate_scope *scope)
         return execgate_allow_file(scope, fd);
 }
 
-/* Enforce: the exec gate judges the file the kernel really executes in
- * the container (DESIGN.md §4): its file systems are marked, its pid
+/* Every mode: the send gate judges the container's connect and UDP send
+ * destinations in the kernel (sendgate.h), on its cgroup v2; attached again
+ * for the new mode when the operator changes it. A container in the
+ * agent's own cgroup, or in one above it, is not gated: the programs would
+ * judge the host. */
+static int agent_gate_sends(struct agent *a, struct container *c)
+{
+        cleanup_free char *own = NULL, *path = NULL;
+        cleanup_close int fd = -1;
+        bool refuse = c->s->mode == PROFILE_MODE_ENFORCE;
+        int r;
+
+        if (c->s->send_gate) {
+                if (c->send_refuses == refuse)
+                        return 0;
+                agent_send_reports(c);
+                agent_unwatch(a, &c->send_watch);
+                r = session_gate_sends(c->s, sendgate_cgroup(c->s->send_gate));
+        } else {
+                r = cgroup2_path_of(c->init_pid, &path);
+                if (r >= 0)
+                        r = cgroup2_path_of(getpid(), &own);
+                if (r >= 0 && cgroup2_within(own, path))
+                        r = -EXDEV;
+                if (r >= 0)
+                        r = cgroup2_open(path, &fd);
+                if (r >= 0)
+                        r = session_gate_sends(c->s, fd);
+        }
+        if (c->s->send_gate) {
+                c->send_watch = (struct watch){ .kind = WATCH_SEND_GATE, .container = c,
+                                                .fd = sendgate_fd(c->s->send_gate) };
+                if (agent_watch(a, &c->send_watch, EPOLLIN) < 0 && r >= 0)
+                        r = -errno;
+        }
+        if (r >= 0)
+                c->send_refuses = refuse;
+        return r;
+}
+
+/* The gates of a container: the send gate in every mode; in enforce the
+ * exec gate, which judges the file the kernel really executes in the
+ * container (DESIGN.md §4): its file systems are marked, its pid
  * namespace is the scope, its profile's programs are allowlisted as found
  * in its root. A container that cannot be gated is reported: seccomp alone
- * still checks the path each exec names. */
+ * still checks the path each exec names and each connect and sendto. */
 static void agent_gate_container(struct agent *a, struct container *c)
 {
         char root[64];
@@ -375,8 +444,15 @@ static void agent_gate_container(struct agent *a, struct container *c)
         /* A registered container's root is final only once its process
          * runs (the hook runs before pivot_root): it is gated when the
          * shim attaches. */
-        if (c->gated || c->s->mode != PROFILE_MODE_ENFORCE || c->init_pid <= 0 ||
-            (c->registered && !c->attached))
+        if (c->init_pid <= 0 || (c->registered && !c->attached))
+                return;
+        r = agent_gate_sends(a, c);
+        if (r < 0) {
+                agent_log("container %s: no send gate (%s): sendmsg and sendmmsg destinations are not judged",
+                          c->id, r == -EXDEV ? "it shares the agent's cgroup" : strerror(-r));
+                agent_lifecycle_event(c, "ungated", "the send gate could not judge this container's destinations");
+        }
+        if (c->gated || c->s->mode != PROFILE_MODE_ENFORCE)
                 return;
         if (!a->gate) {
                 r = execgate_new(&a->gate);
@@ -1051,6 +1127,9 @@ static void agent_dispatch(struct agent *a, struct watch *w, uint32_t events)
                  * crashed): its registration ends with it. */
                 agent_unregister(a, w->container);
                 break;
+        case WATCH_SEND_GATE:
+                agent_send_reports(w->container);
+                break;
         case WATCH_GATE:
                 if (execgate_process(a->gate, execscope_judge, NULL) < 0) {
                         agent_log("exec gate failed: execs are checked by path only from now on");
@@ -1148,8 +1227,12 @@ int agent_run(const struct config *cfg, int listener_fd, int control_fd, int shi
                         r = -errno;
                         break;
                 }
+                a.batch = events;
+                a.batch_n = n;
                 for (int i = 0; i < n && !a.stop; i++)
-                        agent_dispatch(&a, events[i].data.ptr, events[i].events);
+                        if (events[i].data.ptr)
+                                agent_dispatch(&a, events[i].data.ptr, events[i].events);
+                a.batch_n = 0;
         }
         agent_log("stopping: learned profiles are saved; supervised containers now get ENOSYS for intercepted calls");
 out:

@@ -99,14 +99,17 @@ int cgroup2_make(const char *parent, const char *name, int *ret_fd)
         return 0;
 }
 
-int cgroup2_enter(int dirfd)
+int cgroup2_move(int dirfd, pid_t pid)
 {
         cleanup_close int fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        char text[16];
+        int n;
 
         if (fd < 0)
                 return -errno;
         /* "0" is the writer itself */
-        if (write(fd, "0", 1) != 1)
+        n = snprintf(text, sizeof(text), "%d", (int)pid);
+        if (write(fd, text, (size_t)n) != n)
                 return -errno;
         return 0;
 }

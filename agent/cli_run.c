@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup2.h"
 #include "cli.h"
 #include "execgate.h"
 #include "execscope.h"
@@ -50,6 +51,7 @@ struct run_options {
         bool learn_reads;
         bool stats;
         bool no_emulate;
+        bool no_send_gate;
         long grace_ms;
         char **argv;
 };
@@ -82,6 +84,9 @@ static void run_usage(FILE *out)
                 "                        (CONTINUE) instead of driftlock performing them:\n"
                 "                        faster, but a thread that rewrites the path after\n"
                 "                        the check defeats it (for measurements)\n"
+                "      --no-send-gate    do not judge destinations in the kernel (the\n"
+                "                        send gate needs cgroup v2 and BPF): sendmsg and\n"
+                "                        sendmmsg destinations then go unchecked\n"
                 "  -h, --help            show this help\n"
                 "\n"
                 "Modes:\n"
@@ -97,7 +102,8 @@ static void run_usage(FILE *out)
 
 static int run_parse(int argc, char **argv, struct run_options *o)
 {
-        enum { OPT_ERRNO = 256, OPT_LEARN_READS, OPT_GRACE, OPT_STATS, OPT_NO_EMULATE };
+        enum { OPT_ERRNO = 256, OPT_LEARN_READS, OPT_GRACE, OPT_STATS, OPT_NO_EMULATE,
+               OPT_NO_SEND_GATE };
         static const struct option longopts[] = {
                 { "profile", required_argument, NULL, 'p' },
                 { "mode", required_argument, NULL, 'm' },
@@ -107,6 +113,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 { "grace", required_argument, NULL, OPT_GRACE },
                 { "stats", no_argument, NULL, OPT_STATS },
                 { "no-emulate", no_argument, NULL, OPT_NO_EMULATE },
+                { "no-send-gate", no_argument, NULL, OPT_NO_SEND_GATE },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -148,6 +155,9 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                         break;
                 case OPT_NO_EMULATE:
                         o->no_emulate = true;
+                        break;
+                case OPT_NO_SEND_GATE:
+                        o->no_send_gate = true;
                         break;
                 case OPT_GRACE:
                         errno = 0;
@@ -422,6 +432,11 @@ static int run_loop(struct session *s, int notify_fd, int sigfd, struct execgate
                 if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
                         return -errno;
         }
+        if (s->send_gate) {
+                ev.data.fd = sendgate_fd(s->send_gate);
+                if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+                        return -errno;
+        }
 
         while (!(st->child_done && st->tree_done)) {
                 struct epoll_event events[4];
@@ -445,6 +460,11 @@ static int run_loop(struct session *s, int notify_fd, int sigfd, struct execgate
                                 run_signal(sigfd, st);
                         } else if (gate && events[i].data.fd == execgate_fd(gate)) {
                                 int r = execgate_process(gate, execscope_judge, NULL);
+
+                                if (r < 0)
+                                        return r;
+                        } else if (s->send_gate && events[i].data.fd == sendgate_fd(s->send_gate)) {
+                                int r = supervisor_send_reports(s);
 
                                 if (r < 0)
                                         return r;
@@ -518,6 +538,46 @@ static int run_gate(struct session *s, struct execgate **ret)
         return 0;
 }
 
+/* The cgroup of a local run: below driftlock's own, so that the send
+ * gate judges CMD's tree and nothing else. */
+struct run_cgroup {
+        char *parent;
+        char name[64];
+        int fd;
+};
+
+/* Moves CMD (not yet running) into a cgroup of its own and attaches the
+ * send gate there. Returns 0 or -errno. */
+static int run_send_gate(struct session *s, pid_t child, struct run_cgroup *cg)
+{
+        int r = cgroup2_path_of(getpid(), &cg->parent);
+
+        if (r < 0)
+                return r;
+        snprintf(cg->name, sizeof(cg->name), "driftlock-run.%d", (int)getpid());
+        r = cgroup2_make(cg->parent, cg->name, &cg->fd);
+        if (r < 0)
+                return r;
+        r = cgroup2_move(cg->fd, child);
+        if (r >= 0)
+                r = session_gate_sends(s, cg->fd);
+        return r;
+}
+
+/* Removes the run's cgroup once the session (and its gate) is gone. */
+static void run_cgroup_remove(struct run_cgroup *cg)
+{
+        int r;
+
+        if (cg->fd < 0)
+                return;
+        close(cg->fd);
+        r = cgroup2_remove(cg->parent, cg->name);
+        if (r < 0)
+                cli_error("cannot remove cgroup %s/%s: %s", strcmp(cg->parent, "/") ? cg->parent : "",
+                          cg->name, strerror(-r));
+}
+
 int cli_run(int argc, char **argv)
 {
         struct run_options o;
@@ -526,6 +586,7 @@ int cli_run(int argc, char **argv)
         struct sock_fprog *prog = NULL;
         struct execgate *gate = NULL;
         static struct run_landlock landlock;
+        struct run_cgroup cgroup = { .fd = -1 };
         cleanup_free char *path = NULL;
         cleanup_close int events_fd = -1, sigfd = -1, notify_fd = -1;
         int sv[2] = { -1, -1 };
@@ -634,6 +695,16 @@ int cli_run(int argc, char **argv)
                         goto out;
                 }
         }
+        if (!o.no_send_gate) {
+                r = run_send_gate(s, st.child, &cgroup);
+                if (r < 0) {
+                        cli_error("cannot set up the send gate (cgroup v2, BPF): %s; --no-send-gate runs without it",
+                                  strerror(-r));
+                        kill(st.child, SIGKILL);
+                        waitpid(st.child, NULL, 0);
+                        goto out;
+                }
+        }
         if (write(sv[0], "A", 1) != 1) {
                 cli_error("cannot start %s: %s", path, strerror(errno));
                 goto out;
@@ -647,6 +718,10 @@ int cli_run(int argc, char **argv)
                 goto out;
         }
         ret = run_exit_status(st.status);
+        /* what the gate reported after the last wakeup */
+        r = supervisor_send_reports(s);
+        if (r < 0)
+                cli_error("cannot read the send gate's reports: %s", strerror(-r));
 
         if (s->mode == PROFILE_MODE_LEARN) {
                 r = session_save_learned(s, run_diag, o.profile);
@@ -667,5 +742,7 @@ out:
         run_landlock_release(&landlock);
         execgate_free(gate);
         session_free(s);
+        run_cgroup_remove(&cgroup);
+        free(cgroup.parent);
         return ret;
 }

@@ -183,6 +183,11 @@ int sendgate_fd(const struct sendgate *g)
         return g->ring_fd;
 }
 
+int sendgate_cgroup(const struct sendgate *g)
+{
+        return g->cgroup_fd;
+}
+
 static void sendgate_decode(const struct sendgate_record *rec, struct sendgate_report *out)
 {
         memset(out, 0, sizeof(*out));

@@ -95,8 +95,22 @@ struct session *session_free(struct session *s)
         profile_free(s->profile);
         policy_free(s->policy);
         learn_free(s->learn);
+        sendgate_free(s->send_gate);
         free(s);
         return NULL;
+}
+
+int session_gate_sends(struct session *s, int cgroup_fd)
+{
+        struct sendgate *g = NULL;
+        int r = sendgate_new(s->policy, s->mode == PROFILE_MODE_ENFORCE, cgroup_fd, &g);
+
+        if (r < 0)
+                return r;
+        /* the new gate judges before the old one lets go */
+        sendgate_free(s->send_gate);
+        s->send_gate = g;
+        return 0;
 }
 
 void session_emit(struct session *s, struct event *ev)

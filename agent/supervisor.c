@@ -723,6 +723,13 @@ static int supervisor_decide_socket(struct session *s, struct held *h, int memfd
         r = supervisor_resolve_connect(h, &ss, &decided);
         if (r != 0)
                 return r;
+        /* Outside enforce the send gate reports tcp/udp destinations from
+         * the kernel's own copy; reporting them here too would say it
+         * twice. (In enforce the agent's emulated call passes the gate as
+         * allowed, silently.) */
+        if (s->send_gate && s->mode != PROFILE_MODE_ENFORCE && !h->ep_unnamed &&
+            (h->ep.proto == NETRULE_TCP || h->ep.proto == NETRULE_UDP))
+                return 0;
         if (decided) {
                 supervisor_format_addr(h);
                 if (h->ep_unnamed)
@@ -873,4 +880,49 @@ int supervisor_handle(struct session *s, struct supervisor_fd *sfd, struct secco
         held_release(h);
         free(h);
         return r == -ENOENT ? 0 : r < 0 ? r : 0;
+}
+
+/* One destination the send gate found in no rule: the kernel has already
+ * answered the call, so the report says what happened, in the same event
+ * and learning as a held connect. */
+static void supervisor_gate_report(void *ctx, const struct sendgate_report *r)
+{
+        struct session *s = ctx;
+        struct held *h = calloc(1, sizeof(*h));
+        struct decide_result d;
+        enum profile_mode as;
+
+        if (!h) {
+                s->counts.events_lost++;
+                return;
+        }
+        h->tid = r->pid;
+        h->call.name = r->syscall;
+        h->ep = r->ep;
+        h->ep_unnamed = !r->expressible;
+        supervisor_map_v4(&h->ep);
+        supervisor_format_addr(h);
+        /* the gate's verdict stands, whatever the mode is by now */
+        as = r->refused ? PROFILE_MODE_ENFORCE
+             : s->mode == PROFILE_MODE_LEARN ? PROFILE_MODE_LEARN : PROFILE_MODE_MONITOR;
+        if (h->ep_unnamed)
+                decide_unnamed(as, "protocol not expressible in a profile", EPERM, &d);
+        else
+                decide_connect(as, s->policy, &h->ep, EPERM, &d);
+        supervisor_account(s, h, &d, PROFILE_CONNECT, NULL);
+        held_release(h);
+        free(h);
+}
+
+int supervisor_send_reports(struct session *s)
+{
+        int64_t lost;
+
+        if (!s->send_gate)
+                return 0;
+        lost = sendgate_process(s->send_gate, supervisor_gate_report, s);
+        if (lost < 0)
+                return (int)lost;
+        s->counts.events_lost += (uint64_t)lost;
+        return 0;
 }

@@ -29,9 +29,9 @@ int cgroup2_open(const char *path, int *ret_fd);
  * with a '/', errors of cgroup2_open). */
 int cgroup2_make(const char *parent, const char *name, int *ret_fd);
 
-/* Moves the calling process into the cgroup dirfd names. Returns 0 or
- * -errno of the write to cgroup.procs. */
-int cgroup2_enter(int dirfd);
+/* Moves process pid (0: the caller) into the cgroup dirfd names. Returns 0
+ * or -errno of the write to cgroup.procs. */
+int cgroup2_move(int dirfd, pid_t pid);
 
 /* Removes the (empty) cgroup PARENT/name. Returns 0 or -errno (-EBUSY: it
  * still has processes). */

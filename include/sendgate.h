@@ -62,6 +62,9 @@ struct sendgate *sendgate_free(struct sendgate *g);
  * caller's poll loop only: read it through sendgate_process(). */
 int sendgate_fd(const struct sendgate *g);
 
+/* The cgroup directory the gate is attached to (owned by the gate). */
+int sendgate_cgroup(const struct sendgate *g);
+
 typedef void (*sendgate_report_fn)(void *ctx, const struct sendgate_report *r);
 
 /* Hands every waiting report to fn, oldest first. Returns the number of

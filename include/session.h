@@ -11,6 +11,7 @@
 #include "learn.h"
 #include "policy.h"
 #include "profile.h"
+#include "sendgate.h"
 
 struct session_counts {
         uint64_t held;          /* notifications received */
@@ -57,6 +58,8 @@ struct session {
                                            is used and learning is not saved */
         bool emulate;                   /* enforce: the agent performs allowed opens
                                            and connects itself (DESIGN.md §4) */
+        struct sendgate *send_gate;     /* judges connect and UDP send destinations in
+                                           the kernel (sendgate.h); NULL: none */
         struct session_counts counts;
 };
 
@@ -68,7 +71,14 @@ struct session {
 int session_new(const struct session_options *opts, profile_diag_fn diag, void *ctx,
                 struct session **ret);
 
-/* Frees a session; accepts NULL; returns NULL. */
+/* Attaches a send gate for the session's mode (enforce refuses, the other
+ * modes report) to the cgroup v2 directory cgroup_fd, replacing the gate
+ * attached before (call it again after the mode changed; read the old
+ * gate's reports first). Returns 0, or -errno of sendgate_new (the previous
+ * gate then stays). */
+int session_gate_sends(struct session *s, int cgroup_fd);
+
+/* Frees a session (and detaches its send gate); accepts NULL; returns NULL. */
 struct session *session_free(struct session *s);
 
 /* Fills the session's identity (container, profile, image, mode) into ev,

@@ -27,3 +27,9 @@ struct supervisor_fd {
  * Returns 0 when the call was answered or went away, or -errno when the fd
  * itself failed (the caller stops supervising it). */
 int supervisor_handle(struct session *s, struct supervisor_fd *sfd, struct seccomp_notif *req);
+
+/* Reads the reports of the session's send gate (if it has one) and turns
+ * them into events and learned entries, as held connects are. Calls the
+ * kernel refused count as denied, the others as allowed or alerted.
+ * Returns 0 or -errno when the gate could not be read. */
+int supervisor_send_reports(struct session *s);

@@ -6,9 +6,11 @@
  *   probe execveat-dir DIR NAME     execveat(open(DIR), NAME)
  *   probe connect tcp|udp ADDR PORT connect(); prints "connected" or the errno name
  *   probe connect-unix PATH         connect() to a unix stream socket
- *   probe sendto udp|unspec ADDR PORT  one datagram with sendto() from an
- *                                   unconnected IPv4 UDP socket (unspec: the
- *                                   address says AF_UNSPEC); prints "sent N"
+ *   probe sendto udp|unspec|sendmsg|sendmmsg ADDR PORT
+ *                                   one datagram with sendto() from an
+ *                                   unconnected UDP socket (unspec: the
+ *                                   address says AF_UNSPEC; sendmsg, sendmmsg:
+ *                                   with that call instead); prints "sent N"
  *   probe recv-udp ADDR PORT SECS   prints "received N" after SECS seconds
  *   probe listen tcp ADDR PORT SECS accept (and close) connections for SECS seconds
  *   probe listen-unix PATH SECS     the same on a unix socket
@@ -220,7 +222,22 @@ int main(int argc, char **argv)
                 fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
                 if (!strcmp(argv[2], "unspec"))
                         ss.ss_family = AF_UNSPEC;
-                if (fd < 0 || (n = sendto(fd, "probe", 5, 0, (struct sockaddr *)&ss, len)) < 0)
+                if (fd < 0)
+                        return fail();
+                if (!strcmp(argv[2], "sendmsg") || !strcmp(argv[2], "sendmmsg")) {
+                        char data[] = "probe";
+                        struct iovec iov = { .iov_base = data, .iov_len = 5 };
+                        struct mmsghdr mm = { .msg_hdr = { .msg_name = &ss, .msg_namelen = len,
+                                                           .msg_iov = &iov, .msg_iovlen = 1 } };
+
+                        if (argv[2][4] == 'm')
+                                n = sendmmsg(fd, &mm, 1, 0) == 1 ? (ssize_t)mm.msg_len : -1;
+                        else
+                                n = sendmsg(fd, &mm.msg_hdr, 0);
+                } else {
+                        n = sendto(fd, "probe", 5, 0, (struct sockaddr *)&ss, len);
+                }
+                if (n < 0)
                         return fail();
                 printf("sent %zd\n", n);
                 return 0;

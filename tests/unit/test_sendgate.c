@@ -257,7 +257,7 @@ static void run_child(int *out)
         if (c == 0) {
                 int res[N_ATTEMPTS] = { 0 };
 
-                if (cgroup2_enter(g_cgroup) < 0)
+                if (cgroup2_move(g_cgroup, 0) < 0)
                         _exit(2);
                 child_attempts(res);
                 _exit(write(p[1], res, sizeof(res)) == (ssize_t)sizeof(res) ? 0 : 3);
