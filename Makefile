@@ -124,7 +124,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -lpthread -o $@
 
-test-bins: $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS) $(ITEST_BINS)
+# The probe once more, static and unsanitized, to run inside containers
+# whose root has no glibc (the busybox rootfs).
+$(BUILD)/tests/probe-static: tests/integration/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -std=gnu11 $(WARNINGS) $(WERROR) -O2 -static $< -lpthread -o $@
+
+test-bins: $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS) $(ITEST_BINS) $(BUILD)/tests/probe-static
 
 check: test-bins
 	BUILD=$(BUILD) tests/run-tests.sh

@@ -658,11 +658,7 @@ static void agent_unregister(struct agent *a, struct container *c)
 static struct container *agent_match_peer(struct agent *a, const struct shimsock_peer *p)
 {
         for (struct container *c = a->containers; c; c = c->next) {
-                size_t n = strlen(c->cgroup);
-
-                if (!c->registered || c->pidns != p->pidns)
-                        continue;
-                if (strncmp(p->cgroup, c->cgroup, n) || (p->cgroup[n] && p->cgroup[n] != '/'))
+                if (!c->registered || c->pidns != p->pidns || !cgroup2_within(p->cgroup, c->cgroup))
                         continue;
                 /* The agent's own pid namespace is shared by every host
                  * process: it identifies nobody. */

@@ -16,7 +16,8 @@
  * (malloc). Returns 0, -ESRCH, -ENOENT (no v2 hierarchy line), -ENOMEM. */
 int cgroup2_path_of(pid_t pid, char **ret);
 
-/* True if the cgroup inner is outer or below it. Pure. */
+/* True if the cgroup path inner is outer or below it (outer is a prefix
+ * ending at a '/' of inner; "/" holds every cgroup). Pure. */
 bool cgroup2_within(const char *inner, const char *outer);
 
 /* Opens the directory of cgroup path (O_DIRECTORY | O_CLOEXEC) into *ret_fd.

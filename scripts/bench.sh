@@ -19,7 +19,7 @@
 # (driftlock - continue) / emulated: what that race-proofing costs.
 #
 # Environment: BENCH_REPEAT (5), BENCH_TIMEOUT (seconds per run, 60),
-# BENCH_EXEC_N, BENCH_WRITE_N, BENCH_READ_N (workload sizes), BENCH_PYTHON
+# BENCH_EXEC_N, BENCH_WRITE_N, BENCH_READ_N, BENCH_SEND_N (workload sizes), BENCH_PYTHON
 # (/usr/bin/python3), BENCH_KEEP=1 keeps the temp dir (profiles) for a
 # post-mortem.
 set -euo pipefail
@@ -35,7 +35,8 @@ timeout_s=${BENCH_TIMEOUT:-60}
 exec_n=${BENCH_EXEC_N:-300}
 write_n=${BENCH_WRITE_N:-10000}
 read_n=${BENCH_READ_N:-5000}
-workloads=(exec write read)
+send_n=${BENCH_SEND_N:-20000}
+workloads=(exec write read send)
 
 say() { printf 'bench: %s\n' "$*"; }
 die() { printf 'bench: FAIL: %s\n' "$*" >&2; exit 1; }
@@ -45,7 +46,7 @@ die() { printf 'bench: FAIL: %s\n' "$*" >&2; exit 1; }
 [ -x "$dl" ] || die "$dl is missing: run 'make' first"
 [ -x "$py" ] || die "$py is missing (timing and the file-write workload need it): scripts/install-deps.sh installs python3"
 for v in BENCH_REPEAT:repeat BENCH_TIMEOUT:timeout_s BENCH_EXEC_N:exec_n \
-        BENCH_WRITE_N:write_n BENCH_READ_N:read_n; do
+        BENCH_WRITE_N:write_n BENCH_READ_N:read_n BENCH_SEND_N:send_n; do
         name=${v#*:}
         [[ ${!name} =~ ^[1-9][0-9]*$ ]] || die "${v%%:*} must be a positive integer, got '${!name}'"
 done
@@ -71,6 +72,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir "$work/files"
+# A fixed port for the send workload: its learned rule names it.
+send_port=$("$py" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 # workload_cmd NAME: sets CMD to the workload's command line.
 # shellcheck disable=SC2016 # $1 and $i are the inner sh's, not ours
@@ -87,6 +90,10 @@ workload_cmd() {
                 # has no [read] section: a handful of held execs and one
                 # write-open (/dev/null) for thousands of opens.
                 CMD=(/bin/sh -c 'LC_ALL=C find /usr/share -type f -print0 | head -z -n "$1" | xargs -0 cat >/dev/null' sh "$read_n") ;;
+        send)
+                # UDP sendmsg: nothing held, every datagram judged by the
+                # send gate's BPF program in the kernel.
+                CMD=("$py" -I -B "$top/scripts/bench/sendloop.py" "$send_port" "$send_n") ;;
         *)
                 die "unknown workload $1" ;;
         esac
@@ -97,6 +104,7 @@ describe() {
         exec) echo "/bin/sh loop running /bin/true $exec_n times" ;;
         write) echo "python3: create+write, rename, unlink a small file $write_n times (8 names, private temp dir)" ;;
         read) echo "find /usr/share -type f | head -n $read_n | xargs cat >/dev/null" ;;
+        send) echo "python3: $send_n UDP datagrams with sendmsg to 127.0.0.1:$send_port (the send gate judges each in the kernel)" ;;
         esac
 }
 

@@ -9,6 +9,7 @@
  *   race open    thread|process N ALLOWED FORBIDDEN   (write-open with O_CREAT)
  *   race connect thread|process N ALLOWED-PORT FORBIDDEN-PORT
  *   race sendto  thread|process N ALLOWED-PORT FORBIDDEN-PORT   (UDP datagrams)
+ *   race sendmsg thread|process N ALLOWED-PORT FORBIDDEN-PORT   (the same with sendmsg)
  *   race mkdir   thread|process N ALLOWED FORBIDDEN
  *   race rename  thread|process N ALLOWED FORBIDDEN   (ALLOWED~ moved into place)
  *   race symlink thread|process N ALLOWED FORBIDDEN
@@ -233,9 +234,18 @@ static void *count_arrivals(void *arg)
         }
 }
 
-/* connect (TCP) or sendto (UDP) from a fresh socket, to the live address. */
-static int race_socket(bool send, bool thread, long n, int allowed_port, int forbidden_port)
+enum race_socket_call { RACE_CONNECT, RACE_SENDTO, RACE_SENDMSG };
+
+/* connect (TCP), sendto or sendmsg (UDP) from a fresh socket, to the live
+ * address. */
+static int race_socket(enum race_socket_call call, bool thread, long n, int allowed_port,
+                       int forbidden_port)
 {
+        bool send = call != RACE_CONNECT;
+        char data[] = "x";
+        struct iovec iov = { .iov_base = data, .iov_len = 1 };
+        struct msghdr msg = { .msg_name = arena->live, .msg_namelen = sizeof(struct sockaddr_in),
+                              .msg_iov = &iov, .msg_iovlen = 1 };
         struct sockaddr_in a = { .sin_family = AF_INET }, f = { .sin_family = AF_INET };
         int type = send ? SOCK_DGRAM : SOCK_STREAM;
         long allowed = 0, refused = 0;
@@ -262,7 +272,9 @@ static int race_socket(bool send, bool thread, long n, int allowed_port, int for
 
                 if (fd < 0)
                         return 2;
-                if (send)
+                if (call == RACE_SENDMSG)
+                        ok = sendmsg(fd, &msg, 0) == 1;
+                else if (call == RACE_SENDTO)
                         ok = sendto(fd, "x", 1, 0, (struct sockaddr *)arena->live, sizeof(a)) == 1;
                 else
                         ok = connect(fd, (struct sockaddr *)arena->live, sizeof(a)) == 0;
@@ -284,7 +296,7 @@ int main(int argc, char **argv)
         long n;
 
         if (argc != 6 || (strcmp(argv[2], "thread") && strcmp(argv[2], "process"))) {
-                fprintf(stderr, "usage: race exec|open|connect|sendto|mkdir|rename|symlink thread|process N "
+                fprintf(stderr, "usage: race exec|open|connect|sendto|sendmsg|mkdir|rename|symlink thread|process N "
                                 "ALLOWED FORBIDDEN\n");
                 return 2;
         }
@@ -293,9 +305,12 @@ int main(int argc, char **argv)
                 return 2;
         thread = !strcmp(argv[2], "thread");
         n = atol(argv[3]);
-        if (!strcmp(argv[1], "connect") || !strcmp(argv[1], "sendto"))
-                return race_socket(!strcmp(argv[1], "sendto"), thread, n, atoi(argv[4]),
-                                   atoi(argv[5]));
+        if (!strcmp(argv[1], "connect") || !strcmp(argv[1], "sendto") ||
+            !strcmp(argv[1], "sendmsg"))
+                return race_socket(!strcmp(argv[1], "connect")  ? RACE_CONNECT
+                                   : !strcmp(argv[1], "sendto") ? RACE_SENDTO
+                                                                : RACE_SENDMSG,
+                                   thread, n, atoi(argv[4]), atoi(argv[5]));
         if (strlen(argv[4]) >= SLOT || strlen(argv[5]) >= SLOT ||
             strlen(argv[4]) != strlen(argv[5])) {
                 /* Equal lengths: the racer never leaves a mix of both. */

@@ -3,10 +3,12 @@
 # survives argument-rewrite races"): a second thread, and a second process
 # sharing the memory, flip the path or sockaddr between an allowed and a
 # forbidden value while the call is made, 10,000 times each for exec,
-# write-open and connect, and for sendto with a destination and the
-# write-class calls on names (mkdir, rename, symlink). Not one forbidden effect may happen. The same
-# program against CONTINUE answers (--no-emulate) shows that it does catch
-# the race when there is one, so a pass here means something.
+# write-open and connect, for sendto and sendmsg with a destination and for
+# the write-class calls on names (mkdir, rename, symlink). Not one
+# forbidden effect may happen. The same program against CONTINUE answers
+# (--no-emulate, and --no-send-gate for the destinations the kernel's send
+# gate judges) shows that it does catch the race when there is one, so a
+# pass here means something.
 . "$(dirname "$0")/../lib.sh"
 need_root
 RACE=$DRIFTLOCK_BUILD/tests/race
@@ -50,6 +52,7 @@ for how in thread process; do
         check "open, racing $how: the forbidden file does not exist" [ ! -e "$D/no/file" ]
         race none connect "$how" "$N" "$P1" "$P2"
         race none sendto "$how" "$N" "$P1" "$P2"
+        race none sendmsg "$how" "$N" "$P1" "$P2"
         race none exec "$how" "$N" "$D/ok/prog" "$D/no/prog"
         for kind in mkdir rename symlink; do
                 race none $kind "$how" "$N" "$D/ok/name" "$D/no/name"
@@ -67,8 +70,17 @@ check "open via /dev/stdout, racing thread: $F does not exist" [ ! -e "$F" ]
 # The test is not vacuous: with CONTINUE answers the same programs win.
 race some open thread 2000 "$D/ok/file" "$D/no/file" --no-emulate
 rm -f "$D/no/file"
-race some connect thread 5000 "$P1" "$P2" --no-emulate
-race some sendto thread 5000 "$P1" "$P2" --no-emulate
+# connect and sendto are judged twice over: emulation alone (above, and
+# without the send gate here) and the send gate alone (CONTINUE answers)
+# each leave no forbidden effect; with neither, the race wins.
+race none connect thread 5000 "$P1" "$P2" --no-emulate
+race none sendto thread 5000 "$P1" "$P2" --no-emulate
+race none connect thread 5000 "$P1" "$P2" --no-send-gate
+race none sendto thread 5000 "$P1" "$P2" --no-send-gate
+race some connect thread 5000 "$P1" "$P2" --no-emulate --no-send-gate
+race some sendto thread 5000 "$P1" "$P2" --no-emulate --no-send-gate
+# sendmsg is not held by seccomp at all: only the send gate stops it.
+race some sendmsg thread 2000 "$P1" "$P2" --no-send-gate
 race some rename thread 2000 "$D/ok/name" "$D/no/name" --no-emulate
 race some open thread 2000 /dev/stdout "$F" --no-emulate
 

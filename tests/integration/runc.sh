@@ -140,6 +140,41 @@ assert_eq "unnamed container runs (default mode monitor)" "$?" 0
 check "it is supervised under its id, and the event says so" \
         [ "$(agent_events anon-1 attach '"profile":"container-anon-1"' 'named after the container id')" -eq 1 ]
 
+# --- the send gate: sendmsg destinations, judged in the kernel ----------------------
+UDP_IMAGE=registry.example/shop/udp:1.0
+UDP_PROFILE=$AG_PROFILES/registry.example_2fshop_2fudp_3a1.0.ini
+U1=$(free_port); U2=$(free_port)
+while [ "$U2" = "$U1" ]; do U2=$(free_port); done
+make_bundle udp && bundle_set_seccomp udp "$SEC" &&
+        bundle_add_annotation udp org.opencontainers.image.ref.name "$UDP_IMAGE" ||
+        fail "udp bundle"
+cp "$DRIFTLOCK_BUILD/tests/probe-static" "$(bundle_rootfs udp)/bin/probe"
+bundle_add_annotation udp io.driftlock.mode learn
+bundle_set_args udp /bin/sh -c "/bin/probe sendto sendmsg 127.0.0.1 $U1; echo learned=\$?"
+run_container udp udp-learn 30
+assert_eq "learn: sendmsg goes through" "$?" 0
+check "the sendmsg destination is learned" "$DL" profile check "$UDP_PROFILE" connect udp 127.0.0.1 "$U1"
+check "with a learn event from the gate" \
+        [ "$(agent_events udp-learn learn '"syscall":"sendmsg"' "\"addr\":\"udp 127.0.0.1 $U1\"")" -eq 1 ]
+"$PROBE" recv-udp 127.0.0.1 "$U1" 8 >"$T_DIR/u1.txt" & r1=$!
+"$PROBE" recv-udp 127.0.0.1 "$U2" 8 >"$T_DIR/u2.txt" & r2=$!
+at_exit "kill $r1 $r2 2>/dev/null"
+bundle_add_annotation udp io.driftlock.mode enforce
+bundle_set_args udp /bin/sh -c "/bin/probe sendto sendmsg 127.0.0.1 $U1; echo ok=\$?
+/bin/probe sendto sendmsg 127.0.0.1 $U2; echo sendmsg=\$?
+/bin/probe sendto sendmmsg 127.0.0.1 $U2; echo sendmmsg=\$?"
+run_container udp udp-enforce 30
+out=$(container_stdout udp-enforce)
+assert_contains "enforce: the learned destination works" "$out" "ok=0"
+assert_contains "enforce: sendmsg elsewhere is refused" "$out" "sendmsg=1"
+assert_contains "enforce: sendmmsg elsewhere is refused" "$out" "sendmmsg=1"
+assert_contains "with EPERM" "$out" "errno EPERM"
+check "deny events name container, image and destination" \
+        [ "$(agent_events udp-enforce deny '"syscall":"sendmsg"' "\"image\":\"$UDP_IMAGE\"" "\"addr\":\"udp 127.0.0.1 $U2\"")" -eq 2 ]
+wait "$r1" "$r2"
+assert_eq "the allowed datagram arrived" "$(tail -n 1 "$T_DIR/u1.txt")" "received 1"
+assert_eq "no forbidden datagram arrived" "$(tail -n 1 "$T_DIR/u2.txt")" "received 0"
+
 # --- the agent dies: intercepted calls fail with ENOSYS ----------------------------
 bundle_set_args app /bin/sh -c 'sleep 2; echo x >/data/after-death || exit 42'
 bundle_add_annotation app io.driftlock.mode monitor
