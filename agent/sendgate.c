@@ -65,7 +65,7 @@ static int sendgate_load(struct sendgate *g, const struct policy *pol, enum send
         if (n < 0)
                 return n;
         memset(&attr, 0, sizeof(attr));
-        attr.prog_type = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+        attr.prog_type = sendgate_prog_type(hook);
         attr.expected_attach_type = sendgate_attach_type(hook);
         attr.insns = (uint64_t)(uintptr_t)insns;
         attr.insn_cnt = (uint32_t)n;
@@ -192,12 +192,13 @@ static void sendgate_decode(const struct sendgate_record *rec, struct sendgate_r
 {
         memset(out, 0, sizeof(*out));
         out->pid = (pid_t)rec->tgid;
-        out->syscall = rec->hook == SENDGATE_CONNECT4 || rec->hook == SENDGATE_CONNECT6
-                               ? "connect"
-                               : "sendmsg";
+        out->syscall = rec->hook == SENDGATE_CONNECT4 || rec->hook == SENDGATE_CONNECT6 ? "connect"
+                       : rec->hook == SENDGATE_SOCKET                              ? "socket"
+                                                                                   : "sendmsg";
         out->refused = rec->refused != 0;
-        out->expressible = rec->protocol == IPPROTO_TCP || rec->protocol == IPPROTO_UDP ||
-                           rec->protocol == IPPROTO_UDPLITE;
+        out->expressible = rec->hook != SENDGATE_SOCKET &&
+                           (rec->protocol == IPPROTO_TCP || rec->protocol == IPPROTO_UDP ||
+                            rec->protocol == IPPROTO_UDPLITE);
         out->ep.proto = rec->protocol == IPPROTO_TCP ? NETRULE_TCP : NETRULE_UDP;
         out->ep.family = rec->family == AF_INET6 ? AF_INET6 : AF_INET;
         memcpy(out->ep.addr, rec->addr, sizeof(out->ep.addr));

@@ -41,6 +41,8 @@ enum {
 #define CTX_IP6(i)  ((short)(offsetof(struct bpf_sock_addr, user_ip6) + 4 * (i)))
 #define CTX_PORT    ((short)offsetof(struct bpf_sock_addr, user_port))
 #define CTX_PROTO   ((short)offsetof(struct bpf_sock_addr, protocol))
+#define SOCK_TYPE   ((short)offsetof(struct bpf_sock, type))
+#define SOCK_PROTO  ((short)offsetof(struct bpf_sock, protocol))
 
 struct sg_asm {
         struct bpf_insn *insn;
@@ -222,6 +224,25 @@ static void sg_report(struct sg_asm *a, enum sendgate_hook hook, bool v6, bool r
         sg_exit_with(a, refuse ? 0 : 1);
 }
 
+/* The socket program: lets every socket but raw and ICMP ones be made;
+ * those fall through to the report with no destination (r8, r9 zero). */
+static void sg_socket(struct sg_asm *a)
+{
+        size_t raw, icmp, icmp6;
+
+        sg_load_ctx(a, R2, SOCK_TYPE);
+        sg_load_ctx(a, R7, SOCK_PROTO);
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R8, 0, 0, 0);
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R9, 0, 0, 0);
+        raw = sg_emit(a, BPF_JMP | BPF_JEQ | BPF_K, R2, 0, 0, SOCK_RAW);
+        icmp = sg_emit(a, BPF_JMP | BPF_JEQ | BPF_K, R7, 0, 0, IPPROTO_ICMP);
+        icmp6 = sg_emit(a, BPF_JMP | BPF_JEQ | BPF_K, R7, 0, 0, IPPROTO_ICMPV6);
+        sg_exit_with(a, 1);
+        sg_land(a, raw);
+        sg_land(a, icmp);
+        sg_land(a, icmp6);
+}
+
 enum bpf_attach_type sendgate_attach_type(enum sendgate_hook hook)
 {
         static const enum bpf_attach_type types[SENDGATE_N_HOOKS] = {
@@ -229,9 +250,15 @@ enum bpf_attach_type sendgate_attach_type(enum sendgate_hook hook)
                 [SENDGATE_CONNECT6] = BPF_CGROUP_INET6_CONNECT,
                 [SENDGATE_SENDMSG4] = BPF_CGROUP_UDP4_SENDMSG,
                 [SENDGATE_SENDMSG6] = BPF_CGROUP_UDP6_SENDMSG,
+                [SENDGATE_SOCKET] = BPF_CGROUP_INET_SOCK_CREATE,
         };
 
         return types[hook];
+}
+
+enum bpf_prog_type sendgate_prog_type(enum sendgate_hook hook)
+{
+        return hook == SENDGATE_SOCKET ? BPF_PROG_TYPE_CGROUP_SOCK : BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
 }
 
 size_t sendgate_max_insns(size_t n_rules)
@@ -251,6 +278,11 @@ int sendgate_assemble(const struct policy *pol, enum sendgate_hook hook, bool re
                 return -EINVAL;
 
         sg_emit(&a, BPF_ALU64 | BPF_MOV | BPF_X, R6, R1, 0, 0);
+        if (hook == SENDGATE_SOCKET) {
+                sg_socket(&a);
+                sg_report(&a, hook, false, refuse, ringbuf_fd, lost_fd);
+                return a.n > a.cap ? -E2BIG : (int)a.n;
+        }
         sg_load_ctx(&a, R7, CTX_PROTO);
         sg_load_ctx(&a, R8, CTX_PORT);
         if (v6) {

@@ -905,7 +905,9 @@ static void supervisor_gate_report(void *ctx, const struct sendgate_report *r)
         /* the gate's verdict stands, whatever the mode is by now */
         as = r->refused ? PROFILE_MODE_ENFORCE
              : s->mode == PROFILE_MODE_LEARN ? PROFILE_MODE_LEARN : PROFILE_MODE_MONITOR;
-        if (h->ep_unnamed)
+        if (!strcmp(r->syscall, "socket"))
+                decide_unnamed(as, "raw and ICMP sockets reach addresses no rule can name", EPERM, &d);
+        else if (h->ep_unnamed)
                 decide_unnamed(as, "protocol not expressible in a profile", EPERM, &d);
         else
                 decide_connect(as, s->policy, &h->ep, EPERM, &d);

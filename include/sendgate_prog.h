@@ -2,14 +2,17 @@
  * Pure: no system calls; the map fds are only numbers written into the
  * instructions.
  *
- * One program per hook. Each reads the kernel's own copy of the
- * destination from its struct bpf_sock_addr, matches it against the
- * policy's tcp/udp rules (the rules of the socket's protocol: TCP, or UDP
- * and UDP-Lite), and
- *   - lets a matching destination through silently;
- *   - otherwise writes a struct sendgate_record to the report ring buffer
- *     and refuses the call (EPERM) or, when the gate only reports (learn,
- *     monitor), lets it through.
+ * One program per hook. The connect and sendmsg programs read the
+ * kernel's own copy of the destination from their struct bpf_sock_addr,
+ * match it against the policy's tcp/udp rules (the rules of the socket's
+ * protocol: TCP, or UDP and UDP-Lite), and
+ *   - let a matching destination through silently;
+ *   - otherwise write a struct sendgate_record to the report ring buffer
+ *     and refuse the call (EPERM) or, when the gate only reports (learn,
+ *     monitor), let it through.
+ * The socket program does the same for the creation of raw and ICMP
+ * sockets (struct bpf_sock), which no rule can allow: a profile cannot
+ * name what they reach.
  * A record the ring buffer has no room for is counted in element 0 (a
  * uint64_t) of the "lost" array map.
  * An IPv4-mapped IPv6 destination (::ffff:a.b.c.d) is matched against the
@@ -30,6 +33,9 @@ enum sendgate_hook {
         SENDGATE_SENDMSG4,      /* BPF_CGROUP_UDP4_SENDMSG: sendto, sendmsg, sendmmsg with
                                    a destination on a UDP socket */
         SENDGATE_SENDMSG6,      /* BPF_CGROUP_UDP6_SENDMSG */
+        SENDGATE_SOCKET,        /* BPF_CGROUP_INET_SOCK_CREATE: raw and ICMP sockets reach
+                                   any address without a destination these hooks see
+                                   (IP_HDRINCL, ping sockets' sendmsg) */
         SENDGATE_N_HOOKS,
 };
 
@@ -49,6 +55,9 @@ struct sendgate_record {
 
 /* The attach type of a hook (BPF_CGROUP_INET4_CONNECT, ...). */
 enum bpf_attach_type sendgate_attach_type(enum sendgate_hook hook);
+
+/* The program type of a hook (BPF_PROG_TYPE_CGROUP_SOCK_ADDR, ...). */
+enum bpf_prog_type sendgate_prog_type(enum sendgate_hook hook);
 
 /* Longest program sendgate_assemble writes for n_rules tcp/udp rules. */
 size_t sendgate_max_insns(size_t n_rules);

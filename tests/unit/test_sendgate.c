@@ -180,6 +180,8 @@ enum attempt {
         CONNECT_TCP_FORBIDDEN,
         CONNECT_UDP_FORBIDDEN,
         FASTOPEN_FORBIDDEN,
+        RAW4_SOCKET,
+        RAW6_SOCKET,
         N_ATTEMPTS,
 };
 
@@ -242,6 +244,15 @@ static void child_attempts(int *out)
         s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         out[FASTOPEN_FORBIDDEN] = send_msg(s, &tcp_bad, sizeof(tcp_bad), MSG_FASTOPEN);
         close(s);
+        /* raw sockets send anywhere (IP_HDRINCL): not even made */
+        s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP);
+        out[RAW4_SOCKET] = result(s);
+        if (s >= 0)
+                close(s);
+        s = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+        out[RAW6_SOCKET] = result(s);
+        if (s >= 0)
+                close(s);
 }
 
 /* Runs the attempts in a child inside the gated cgroup. */
@@ -302,6 +313,18 @@ static size_t count_reports(const struct collected *c, const char *syscall, uint
         return n;
 }
 
+/* Reports of raw sockets made: no destination, nothing a rule names. */
+static size_t count_raw(const struct collected *c, bool refused)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < c->n; i++)
+                if (!strcmp(c->r[i].syscall, "socket") && !c->r[i].expressible &&
+                    c->r[i].refused == refused)
+                        n++;
+        return n;
+}
+
 static void test_sendgate_enforce(void **state)
 {
         struct policy *pol;
@@ -328,6 +351,8 @@ static void test_sendgate_enforce(void **state)
         assert_int_equal(out[CONNECT_TCP_FORBIDDEN], EPERM);
         assert_int_equal(out[CONNECT_UDP_FORBIDDEN], EPERM);
         assert_int_equal(out[FASTOPEN_FORBIDDEN], EPERM);
+        assert_int_equal(out[RAW4_SOCKET], EPERM);
+        assert_int_equal(out[RAW6_SOCKET], EPERM);
         /* allowed: sendto, the first of sendmmsg, the mapped sendmsg */
         assert_int_equal(drain(g_udp[UDP4_ALLOWED]), 3);
         assert_int_equal(drain(g_udp[UDP6_ALLOWED]), 1);
@@ -339,7 +364,8 @@ static void test_sendgate_enforce(void **state)
         assert_int_equal(count_reports(&c, "sendmsg", g_udp_port[UDP6_FORBIDDEN], true), 1);
         assert_int_equal(count_reports(&c, "connect", g_tcp_forbidden_port, true), 2);
         assert_int_equal(count_reports(&c, "connect", g_udp_port[UDP4_FORBIDDEN], true), 1);
-        assert_int_equal(c.n, 8);
+        assert_int_equal(count_raw(&c, true), 2);
+        assert_int_equal(c.n, 10);
         for (size_t i = 0; i < c.n; i++)
                 assert_true(c.r[i].pid > 0 && c.r[i].pid != getpid());
 
@@ -388,11 +414,13 @@ static void test_sendgate_report_only(void **state)
         assert_int_equal(out[SENDTO4_FORBIDDEN], 0);
         assert_int_equal(out[SENDMSG6_FORBIDDEN], 0);
         assert_int_equal(out[CONNECT_TCP_FORBIDDEN], 0);
+        assert_int_equal(out[RAW4_SOCKET], 0);
         /* sendto, sendmsg, the second of sendmmsg, the mapped sendmsg */
         assert_int_equal(drain(g_udp[UDP4_FORBIDDEN]), 4);
         assert_int_equal(sendgate_process(g, collect, &c), 0);
         assert_int_equal(count_reports(&c, "sendmsg", g_udp_port[UDP4_FORBIDDEN], false), 4);
         assert_int_equal(count_reports(&c, "sendmsg", g_udp_port[UDP4_FORBIDDEN], true), 0);
+        assert_int_equal(count_raw(&c, false), 2);
         sendgate_free(g);
         drain(g_udp[UDP4_ALLOWED]);
         drain(g_udp[UDP6_ALLOWED]);
