@@ -424,8 +424,12 @@ static int agent_gate_sends(struct agent *a, struct container *c)
                 if (agent_watch(a, &c->send_watch, EPOLLIN) < 0 && r >= 0)
                         r = -errno;
         }
-        if (r >= 0)
+        if (r >= 0) {
                 c->send_refuses = refuse;
+                if (sendgate_unix_status(c->s->send_gate) < 0)
+                        agent_log("container %s: unix datagram destinations are not judged in the kernel (%s)",
+                                  c->id, strerror(-sendgate_unix_status(c->s->send_gate)));
+        }
         return r;
 }
 

@@ -123,3 +123,44 @@ int cgroup2_remove(const char *parent, const char *name)
                 return r;
         return unlinkat(dir, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
+
+static bool cgroup2_is_v2(int fd)
+{
+        struct statfs st;
+
+        return fstatfs(fd, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int cgroup2_identify(int dirfd, uint64_t *ret_id, int *ret_level)
+{
+        cleanup_close int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        struct stat self, at;
+        int level = 0;
+
+        if (cur < 0 || fstat(cur, &self) < 0)
+                return -errno;
+        if (!cgroup2_is_v2(cur))
+                return -EINVAL;
+        at = self;
+        /* cgroup.max.depth may be large, but no container runs this deep */
+        for (; level < 4096; level++) {
+                int parent = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct stat pst;
+
+                if (parent < 0)
+                        return -errno;
+                /* the root's ".." leaves the hierarchy (the mount point's
+                 * parent), or is the root itself */
+                if (!cgroup2_is_v2(parent) || fstat(parent, &pst) < 0 ||
+                    (pst.st_dev == at.st_dev && pst.st_ino == at.st_ino)) {
+                        close(parent);
+                        break;
+                }
+                close(cur);
+                cur = parent;
+                at = pst;
+        }
+        *ret_id = (uint64_t)self.st_ino;
+        *ret_level = level;
+        return 0;
+}

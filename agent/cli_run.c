@@ -564,6 +564,9 @@ static int run_send_gate(struct session *s, pid_t child, struct run_cgroup *cg)
         r = cgroup2_move(cg->fd, child);
         if (r >= 0)
                 r = session_gate_sends(s, cg->fd);
+        if (r >= 0 && sendgate_unix_status(s->send_gate) < 0)
+                cli_error("warning: unix datagram destinations are not judged in the kernel (%s; Linux 6.7 with BTF judges them)",
+                          strerror(-sendgate_unix_status(s->send_gate)));
         return r;
 }
 

@@ -540,7 +540,7 @@ static int learn_format_ip(const struct policy_endpoint *ep, struct strbuf *out)
 /* An abstract name is at most sizeof(sun_path) - 1 bytes after its NUL. */
 #define LEARN_MAX_ABSTRACT 107
 
-static int learn_format_unix(const struct policy_endpoint *ep, struct strbuf *out)
+static int learn_format_unix(const struct policy_endpoint *ep, bool exact, struct strbuf *out)
 {
         cleanup_free char *path = NULL;
         int r;
@@ -564,12 +564,24 @@ static int learn_format_unix(const struct policy_endpoint *ep, struct strbuf *ou
         if (!path)
                 return -ENOMEM;
         r = strbuf_puts(out, LG_UNIX_PREFIX);
+        if (r >= 0 && exact) {
+                cleanup_free char *normal = NULL;
+
+                r = path_normalize(path, &normal);
+                if (r >= 0 && strcmp(normal, path))
+                        r = -EINVAL;    /* not the path as the kernel gate sees it */
+                if (r >= 0)
+                        r = encode_append(out, path, ep->path_len);
+                if (r >= 0 && out->len > PROFILE_MAX_ENTRY)
+                        r = -ENAMETOOLONG;
+                return r;
+        }
         if (r >= 0)
                 r = lg_generalize(path, PROFILE_MAX_ENTRY - strlen(LG_UNIX_PREFIX), out, NULL);
         return r;
 }
 
-int learn_observe_connect(struct learn *l, const struct policy_endpoint *ep)
+static int learn_connect(struct learn *l, const struct policy_endpoint *ep, bool exact)
 {
         struct strbuf sb = STRBUF_INIT;
         int r;
@@ -582,7 +594,7 @@ int learn_observe_connect(struct learn *l, const struct policy_endpoint *ep)
                 r = learn_format_ip(ep, &sb);
                 break;
         case NETRULE_UNIX:
-                r = learn_format_unix(ep, &sb);
+                r = learn_format_unix(ep, exact, &sb);
                 break;
         default:
                 r = -EINVAL;
@@ -592,6 +604,16 @@ int learn_observe_connect(struct learn *l, const struct policy_endpoint *ep)
                 r = learn_add(l, PROFILE_CONNECT, sb.data);
         strbuf_release(&sb);
         return r;
+}
+
+int learn_observe_connect(struct learn *l, const struct policy_endpoint *ep)
+{
+        return learn_connect(l, ep, false);
+}
+
+int learn_observe_exact_connect(struct learn *l, const struct policy_endpoint *ep)
+{
+        return learn_connect(l, ep, true);
 }
 
 /* ---- merge ---- */

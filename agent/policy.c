@@ -398,3 +398,37 @@ const struct netrule *policy_ip_rule(const struct policy *pol, size_t i)
 {
         return i < pol->n_ip ? &pol->ip[i].net : NULL;
 }
+
+int policy_unix_exact(const struct policy *pol, size_t i, char **ret, size_t *ret_len)
+{
+        static const char prefix[] = "unix ";
+        const char *pattern;
+        char *bytes;
+        int r;
+
+        if (i < pol->n_abstract) {
+                const struct policy_abstract *ab = &pol->abstract[i];
+
+                bytes = malloc(ab->len + 1);
+                if (!bytes)
+                        return -ENOMEM;
+                bytes[0] = '\0';
+                memcpy(bytes + 1, ab->name, ab->len);
+                *ret = bytes;
+                *ret_len = ab->len + 1;
+                return 1;
+        }
+        i -= pol->n_abstract;
+        if (i >= pol->n_unix_paths)
+                return -ENOENT;
+        /* the rule's text is the canonical rule: "unix PATTERN" */
+        pattern = pol->unix_paths[i].rule.text + sizeof(prefix) - 1;
+        if (!pathglob_is_literal(pattern))
+                return 0;
+        r = pathglob_literal_path(pattern, &bytes);
+        if (r < 0)
+                return r;
+        *ret = bytes;
+        *ret_len = strlen(bytes);
+        return 1;
+}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/btf.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "btf.h"
+#include "cgroup2.h"
 #include "sendgate_prog.h"
 #include "util.h"
 
-/* Room for reports: 4096 of them, and the agent reads as they come. */
+/* Room for reports: about 1000 unix ones or 4000 inet ones, and the agent
+ * reads them as they come. */
 #define SENDGATE_RING_BYTES (128u * 1024u)
+
+/* BPF_MAXINSNS for privileged programs */
+#define SENDGATE_MAX_INSNS (1u << 20)
 
 struct sendgate {
         int cgroup_fd;                          /* a duplicate, for detaching */
@@ -25,6 +32,8 @@ struct sendgate {
         int lost_fd;
         int prog_fd[SENDGATE_N_HOOKS];
         bool attached[SENDGATE_N_HOOKS];
+        struct sendgate_kernel kernel;          /* for the unix program */
+        int unix_status;                        /* 0, or why unix sends are not judged */
         uint64_t lost_seen;                     /* lost count already handed out */
         size_t page;
         unsigned long *consumer_pos;            /* ours, read-write */
@@ -53,20 +62,30 @@ static int sendgate_map(uint32_t type, uint32_t key_size, uint32_t value_size, u
 }
 
 static int sendgate_load(struct sendgate *g, const struct policy *pol, enum sendgate_hook hook,
-                         bool refuse, size_t cap)
+                         bool refuse)
 {
-        cleanup_free struct bpf_insn *insns = calloc(cap, sizeof(*insns));
+        cleanup_free struct bpf_insn *insns = NULL;
         union bpf_attr attr;
+        size_t cap = 256;
         int n;
 
-        if (!insns)
-                return -ENOMEM;
-        n = sendgate_assemble(pol, hook, refuse, g->ring_fd, g->lost_fd, insns, cap);
+        /* the size grows with the rules: try, and double (the kernel takes
+         * a million instructions) */
+        do {
+                struct bpf_insn *bigger = realloc(insns, cap * sizeof(*insns));
+
+                if (!bigger)
+                        return -ENOMEM;
+                insns = bigger;
+                n = sendgate_assemble(pol, hook, refuse, g->ring_fd, g->lost_fd, &g->kernel, insns,
+                                      cap);
+                cap *= 2;
+        } while (n == -E2BIG && cap <= SENDGATE_MAX_INSNS);
         if (n < 0)
                 return n;
         memset(&attr, 0, sizeof(attr));
         attr.prog_type = sendgate_prog_type(hook);
-        attr.expected_attach_type = sendgate_attach_type(hook);
+        attr.expected_attach_type = sendgate_attach_type(hook, &g->kernel);
         attr.insns = (uint64_t)(uintptr_t)insns;
         attr.insn_cnt = (uint32_t)n;
         /* no GPL-only helper is called; the license only gates those */
@@ -82,7 +101,7 @@ static int sendgate_attach_cmd(struct sendgate *g, int cmd, enum sendgate_hook h
         memset(&attr, 0, sizeof(attr));
         attr.target_fd = (uint32_t)g->cgroup_fd;
         attr.attach_bpf_fd = (uint32_t)g->prog_fd[hook];
-        attr.attach_type = sendgate_attach_type(hook);
+        attr.attach_type = sendgate_attach_type(hook, &g->kernel);
         if (cmd == BPF_PROG_ATTACH)
                 attr.attach_flags = BPF_F_ALLOW_MULTI;
         return sendgate_bpf(cmd, &attr);
@@ -107,10 +126,39 @@ static int sendgate_map_ring(struct sendgate *g)
         return 0;
 }
 
+/* What the unix program needs from this kernel's BTF and of the cgroup.
+ * -ENOENT: the kernel lacks the hook (6.7) or BTF. */
+static int sendgate_kernel_facts(int cgroup_fd, struct sendgate_kernel *k)
+{
+        struct btf *b = NULL;
+        int64_t attach = 0;
+        int r, id, kctx = -ENOENT, uaddr = -ENOENT, uaddrlen = -ENOENT;
+
+        r = btf_load_vmlinux(&b);
+        if (r < 0)
+                return r;
+        r = btf_enum_value(b, "bpf_attach_type", "BPF_CGROUP_UNIX_SENDMSG", &attach);
+        if (r == 0) {
+                kctx = btf_find(b, BTF_KIND_FUNC, "bpf_cast_to_kern_ctx");
+                id = btf_find(b, BTF_KIND_STRUCT, "bpf_sock_addr_kern");
+                uaddr = btf_member_offset(b, id, "uaddr");
+                uaddrlen = btf_member_offset(b, id, "uaddrlen");
+        }
+        btf_free(b);
+        if (r < 0 || kctx < 0 || uaddr < 0 || uaddrlen < 0)
+                return -ENOENT;
+        *k = (struct sendgate_kernel){
+                .unix_sendmsg = (uint32_t)attach,
+                .cast_to_kern_ctx = kctx,
+                .uaddr_off = (int16_t)uaddr,
+                .uaddrlen_off = (int16_t)uaddrlen,
+        };
+        return cgroup2_identify(cgroup_fd, &k->cgroup_id, &k->cgroup_level);
+}
+
 int sendgate_new(const struct policy *pol, bool refuse, int cgroup_fd, struct sendgate **ret)
 {
         struct sendgate *g = calloc(1, sizeof(*g));
-        size_t n_rules = 0, cap;
         int r;
 
         if (!g)
@@ -118,10 +166,6 @@ int sendgate_new(const struct policy *pol, bool refuse, int cgroup_fd, struct se
         g->cgroup_fd = g->ring_fd = g->lost_fd = -1;
         for (unsigned h = 0; h < SENDGATE_N_HOOKS; h++)
                 g->prog_fd[h] = -1;
-
-        while (policy_ip_rule(pol, n_rules))
-                n_rules++;
-        cap = sendgate_max_insns(n_rules);
 
         g->cgroup_fd = fcntl(cgroup_fd, F_DUPFD_CLOEXEC, 3);
         r = g->cgroup_fd < 0 ? -errno : 0;
@@ -136,12 +180,24 @@ int sendgate_new(const struct policy *pol, bool refuse, int cgroup_fd, struct se
         if (r == 0)
                 r = sendgate_map_ring(g);
         for (unsigned h = 0; r == 0 && h < SENDGATE_N_HOOKS; h++) {
-                g->prog_fd[h] = sendgate_load(g, pol, h, refuse, cap);
+                if (h == SENDGATE_SENDMSG_UNIX) {
+                        /* a kernel before 6.7, or without BTF: the rest of
+                         * the gate still stands, and says so */
+                        g->unix_status = sendgate_kernel_facts(cgroup_fd, &g->kernel);
+                        if (g->unix_status == 0)
+                                g->prog_fd[h] = sendgate_load(g, pol, h, refuse);
+                        if (g->unix_status == 0 && g->prog_fd[h] < 0)
+                                g->unix_status = g->prog_fd[h];
+                        continue;
+                }
+                g->prog_fd[h] = sendgate_load(g, pol, h, refuse);
                 r = g->prog_fd[h] < 0 ? g->prog_fd[h] : 0;
         }
-        /* all four loaded before the first is attached: a half gate never
+        /* all loaded before the first is attached: a half gate never
          * judges anyone */
         for (unsigned h = 0; r == 0 && h < SENDGATE_N_HOOKS; h++) {
+                if (g->prog_fd[h] < 0)
+                        continue;
                 r = sendgate_attach_cmd(g, BPF_PROG_ATTACH, h);
                 g->attached[h] = r == 0;
         }
@@ -183,6 +239,11 @@ int sendgate_fd(const struct sendgate *g)
         return g->ring_fd;
 }
 
+int sendgate_unix_status(const struct sendgate *g)
+{
+        return g->unix_status;
+}
+
 int sendgate_cgroup(const struct sendgate *g)
 {
         return g->cgroup_fd;
@@ -203,6 +264,28 @@ static void sendgate_decode(const struct sendgate_record *rec, struct sendgate_r
         out->ep.family = rec->family == AF_INET6 ? AF_INET6 : AF_INET;
         memcpy(out->ep.addr, rec->addr, sizeof(out->ep.addr));
         out->ep.port = ntohs(rec->port_be);
+}
+
+/* A unix destination: a path up to its first NUL, or an abstract name
+ * (leading NUL) of exactly the length passed. */
+static void sendgate_decode_unix(const struct sendgate_unix_record *rec,
+                                 struct sendgate_report *out)
+{
+        size_t len = rec->path_len < sizeof(rec->path) ? rec->path_len : sizeof(rec->path);
+        const char *path = (const char *)rec->path;
+
+        out->expressible = len > 0;
+        out->ep.proto = NETRULE_UNIX;
+        out->ep.family = AF_UNIX;
+        memcpy(out->unix_path, path, len);
+        if (len > 0 && path[0] == '\0') {
+                out->ep.abstract = true;
+                out->ep.path = out->unix_path + 1;
+                out->ep.path_len = len - 1;
+        } else {
+                out->ep.path = out->unix_path;
+                out->ep.path_len = strnlen(path, len);
+        }
 }
 
 static int64_t sendgate_take_lost(struct sendgate *g)
@@ -237,12 +320,17 @@ int64_t sendgate_process(struct sendgate *g, sendgate_report_fn fn, void *ctx)
 
                 if (len & BPF_RINGBUF_BUSY_BIT)
                         break;  /* still being written: the next wakeup brings it */
-                if (!(len & BPF_RINGBUF_DISCARD_BIT) && size == sizeof(struct sendgate_record)) {
-                        struct sendgate_record rec;
+                if (!(len & BPF_RINGBUF_DISCARD_BIT) &&
+                    (size == sizeof(struct sendgate_record) ||
+                     size == sizeof(struct sendgate_unix_record))) {
+                        struct sendgate_unix_record rec;
                         struct sendgate_report report;
 
-                        memcpy(&rec, hdr + BPF_RINGBUF_HDR_SZ, sizeof(rec));
-                        sendgate_decode(&rec, &report);
+                        memcpy(&rec, hdr + BPF_RINGBUF_HDR_SZ, size);
+                        sendgate_decode(&rec.head, &report);
+                        if (rec.head.hook == SENDGATE_SENDMSG_UNIX &&
+                            size == sizeof(struct sendgate_unix_record))
+                                sendgate_decode_unix(&rec, &report);
                         fn(ctx, &report);
                 }
                 cons += (BPF_RINGBUF_HDR_SZ + size + 7) & ~7u;

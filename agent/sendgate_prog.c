@@ -15,11 +15,16 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "netrule.h"
 
+_Static_assert(offsetof(struct sendgate_unix_record, path_len) == 28 &&
+               offsetof(struct sendgate_unix_record, path) == 32 &&
+               sizeof(struct sendgate_unix_record) == 140,
+               "the unix program writes struct sendgate_unix_record field by field");
 _Static_assert(offsetof(struct sendgate_record, hook) == 4 &&
                offsetof(struct sendgate_record, protocol) == 5 &&
                offsetof(struct sendgate_record, refused) == 6 &&
@@ -33,9 +38,13 @@ enum {
         R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, FP,
 };
 
-/* Where the record and the lost-map key live on the program's stack. */
-#define RECORD_OFF (-32)
-#define KEY_OFF    (-36)
+/* Where a record lives on the program's stack (the lost-map key in the 4
+ * bytes below it). A unix record's path is 8-byte aligned: the verifier
+ * refuses unaligned stack loads. */
+#define RECORD_OFF      (-32)
+#define UNIX_RECORD_OFF (-144)
+#define UNIX_PATH_OFF   (UNIX_RECORD_OFF + 32)
+#define UNIX_PATH_MAX   108
 
 #define CTX_IP4     ((short)offsetof(struct bpf_sock_addr, user_ip4))
 #define CTX_IP6(i)  ((short)(offsetof(struct bpf_sock_addr, user_ip6) + 4 * (i)))
@@ -173,47 +182,58 @@ static void sg_rules(struct sg_asm *a, const struct policy *pol, int family)
                         sg_rule(a, rule, family == AF_INET ? v4 : v6, family == AF_INET ? 1 : 4);
 }
 
-/* Writes the record, sends it to the ring buffer (or counts it lost) and
- * returns the verdict. */
-static void sg_report(struct sg_asm *a, enum sendgate_hook hook, bool v6, bool refuse,
-                      int ringbuf_fd, int lost_fd)
+/* Where the address words of a report come from. */
+enum sg_addr {
+        SG_ADDR_V4,     /* r9, and the port from r8 */
+        SG_ADDR_V6,     /* r2-r5, and the port from r8 */
+        SG_ADDR_NONE,   /* zeros */
+};
+
+/* Writes the head of the record at off (the rest of a unix record is
+ * already there), sends size bytes to the ring buffer (or counts the
+ * record lost) and returns the verdict. The protocol comes from r7. */
+static void sg_report(struct sg_asm *a, enum sendgate_hook hook, enum sg_addr addr, int family,
+                      bool refuse, int16_t off, uint32_t size, int ringbuf_fd, int lost_fd)
 {
+        int16_t key = (int16_t)(off - 4);
         size_t reported, no_slot;
 
-        if (v6) {
-                static const uint8_t words[] = { R2, R3, R4, R5 };
+        for (unsigned w = 0; w < 4; w++) {
+                static const uint8_t v6[] = { R2, R3, R4, R5 };
+                int16_t at = (int16_t)(off + 12 + 4 * w);
 
-                for (unsigned w = 0; w < 4; w++)
-                        sg_emit(a, BPF_STX | BPF_MEM | BPF_W, FP, words[w],
-                                RECORD_OFF + 12 + 4 * w, 0);
-        } else {
-                sg_emit(a, BPF_STX | BPF_MEM | BPF_W, FP, R9, RECORD_OFF + 12, 0);
-                for (unsigned w = 1; w < 4; w++)
-                        sg_emit(a, BPF_ST | BPF_MEM | BPF_W, FP, 0, RECORD_OFF + 12 + 4 * w, 0);
+                if (addr == SG_ADDR_V6 || (addr == SG_ADDR_V4 && w == 0))
+                        sg_emit(a, BPF_STX | BPF_MEM | BPF_W, FP, addr == SG_ADDR_V6 ? v6[w] : R9,
+                                at, 0);
+                else
+                        sg_emit(a, BPF_ST | BPF_MEM | BPF_W, FP, 0, at, 0);
         }
-        sg_emit(a, BPF_ST | BPF_MEM | BPF_B, FP, 0, RECORD_OFF + 4, (int32_t)hook);
-        sg_emit(a, BPF_STX | BPF_MEM | BPF_B, FP, R7, RECORD_OFF + 5, 0);
-        sg_emit(a, BPF_ST | BPF_MEM | BPF_B, FP, 0, RECORD_OFF + 6, refuse);
-        sg_emit(a, BPF_ST | BPF_MEM | BPF_B, FP, 0, RECORD_OFF + 7, 0);
-        sg_emit(a, BPF_ST | BPF_MEM | BPF_H, FP, 0, RECORD_OFF + 8, v6 ? AF_INET6 : AF_INET);
-        sg_emit(a, BPF_STX | BPF_MEM | BPF_H, FP, R8, RECORD_OFF + 10, 0);
+        sg_emit(a, BPF_ST | BPF_MEM | BPF_B, FP, 0, (int16_t)(off + 4), (int32_t)hook);
+        sg_emit(a, BPF_STX | BPF_MEM | BPF_B, FP, R7, (int16_t)(off + 5), 0);
+        sg_emit(a, BPF_ST | BPF_MEM | BPF_B, FP, 0, (int16_t)(off + 6), refuse);
+        sg_emit(a, BPF_ST | BPF_MEM | BPF_B, FP, 0, (int16_t)(off + 7), 0);
+        sg_emit(a, BPF_ST | BPF_MEM | BPF_H, FP, 0, (int16_t)(off + 8), family);
+        if (addr == SG_ADDR_NONE)
+                sg_emit(a, BPF_ST | BPF_MEM | BPF_H, FP, 0, (int16_t)(off + 10), 0);
+        else
+                sg_emit(a, BPF_STX | BPF_MEM | BPF_H, FP, R8, (int16_t)(off + 10), 0);
         sg_emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_pid_tgid);
         sg_emit(a, BPF_ALU64 | BPF_RSH | BPF_K, R0, 0, 0, 32);
-        sg_emit(a, BPF_STX | BPF_MEM | BPF_W, FP, R0, RECORD_OFF, 0);
+        sg_emit(a, BPF_STX | BPF_MEM | BPF_W, FP, R0, off, 0);
 
         sg_ld_map(a, R1, ringbuf_fd);
         sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, R2, FP, 0, 0);
-        sg_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, R2, 0, 0, RECORD_OFF);
-        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R3, 0, 0, sizeof(struct sendgate_record));
+        sg_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, R2, 0, 0, off);
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R3, 0, 0, (int32_t)size);
         sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R4, 0, 0, 0);
         sg_emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_ringbuf_output);
         reported = sg_emit(a, BPF_JMP | BPF_JEQ | BPF_K, R0, 0, 0, 0);
 
         /* the ring buffer is full: count it, the agent reports the loss */
-        sg_emit(a, BPF_ST | BPF_MEM | BPF_W, FP, 0, KEY_OFF, 0);
+        sg_emit(a, BPF_ST | BPF_MEM | BPF_W, FP, 0, key, 0);
         sg_ld_map(a, R1, lost_fd);
         sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, R2, FP, 0, 0);
-        sg_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, R2, 0, 0, KEY_OFF);
+        sg_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, R2, 0, 0, key);
         sg_emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
         no_slot = sg_emit(a, BPF_JMP | BPF_JEQ | BPF_K, R0, 0, 0, 0);
         sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R1, 0, 0, 1);
@@ -243,7 +263,98 @@ static void sg_socket(struct sg_asm *a)
         sg_land(a, icmp6);
 }
 
-enum bpf_attach_type sendgate_attach_type(enum sendgate_hook hook)
+/* One exact unix name: falls through to the next unless the sun_path
+ * passed (its length in r8, its bytes at UNIX_PATH_OFF) is it. A path
+ * matches up to its end or a NUL (the kernel reads it as a string); an
+ * abstract name only with its exact length. */
+static void sg_unix_name(struct sg_asm *a, const uint8_t *name, size_t len)
+{
+        size_t next[2 + 27 + 1], n = 0, exact = SIZE_MAX;
+
+        if (name[0] != '\0' && len < UNIX_PATH_MAX) {
+                next[n++] = sg_emit(a, BPF_JMP | BPF_JLT | BPF_K, R8, 0, 0, (int32_t)len);
+                exact = sg_emit(a, BPF_JMP | BPF_JEQ | BPF_K, R8, 0, 0, (int32_t)len);
+                sg_emit(a, BPF_LDX | BPF_MEM | BPF_B, R0, FP, (int16_t)(UNIX_PATH_OFF + len), 0);
+                next[n++] = sg_jne_imm(a, R0, 0);
+                sg_land(a, exact);
+        } else {
+                next[n++] = sg_jne_imm(a, R8, (int32_t)len);
+        }
+        for (size_t at = 0; at < len; at += 4) {
+                uint8_t word[4] = { 0 }, mask[4] = { 0 };
+                size_t k = len - at < 4 ? len - at : 4;
+
+                memcpy(word, name + at, k);
+                memset(mask, 0xff, k);
+                sg_emit(a, BPF_LDX | BPF_MEM | BPF_W, R0, FP, (int16_t)(UNIX_PATH_OFF + at), 0);
+                if (k < 4)
+                        sg_emit(a, BPF_ALU | BPF_AND | BPF_K, R0, 0, 0, sg_word(mask));
+                next[n++] = sg_jne32_imm(a, R0, sg_word(word));
+        }
+        sg_exit_with(a, 1);
+        for (size_t i = 0; i < n; i++)
+                sg_land(a, next[i]);
+}
+
+/* The unix program up to the report: the caller's cgroup, then sun_path
+ * onto the stack (the record's path), its length into r8 and the record. */
+static int sg_unix(struct sg_asm *a, const struct policy *pol, const struct sendgate_kernel *k)
+{
+        size_t outside, clamped, nonempty, done;
+        int r = 0;
+
+        /* from outside the gated cgroup: the agent's own checked sendto */
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R1, 0, 0, k->cgroup_level);
+        sg_emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_ancestor_cgroup_id);
+        sg_emit(a, BPF_LD | BPF_DW | BPF_IMM, R2, 0, 0, (int32_t)(uint32_t)k->cgroup_id);
+        sg_emit(a, 0, 0, 0, 0, (int32_t)(uint32_t)(k->cgroup_id >> 32));
+        outside = sg_emit(a, BPF_JMP | BPF_JNE | BPF_X, R0, R2, 0, 0);
+
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, R1, R6, 0, 0);
+        sg_emit(a, BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, k->cast_to_kern_ctx);
+        sg_emit(a, BPF_LDX | BPF_MEM | BPF_DW, R7, R0, k->uaddr_off, 0);
+        sg_emit(a, BPF_LDX | BPF_MEM | BPF_W, R8, R0, k->uaddrlen_off, 0);
+        /* sun_family lands on the record's path_len and reserved, which
+         * are written next; a failed read leaves zeros */
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, R1, FP, 0, 0);
+        sg_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, R1, 0, 0, UNIX_PATH_OFF - 2);
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R2, 0, 0, 2 + UNIX_PATH_MAX);
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, R3, R7, 0, 0);
+        sg_emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_kernel);
+        /* r8 = the length of sun_path passed, 0 to 108 */
+        nonempty = sg_emit(a, BPF_JMP | BPF_JGT | BPF_K, R8, 0, 0, 2);
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R8, 0, 0, 2);
+        sg_land(a, nonempty);
+        sg_emit(a, BPF_ALU64 | BPF_SUB | BPF_K, R8, 0, 0, 2);
+        clamped = sg_emit(a, BPF_JMP | BPF_JLE | BPF_K, R8, 0, 0, UNIX_PATH_MAX);
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R8, 0, 0, UNIX_PATH_MAX);
+        sg_land(a, clamped);
+        sg_emit(a, BPF_STX | BPF_MEM | BPF_H, FP, R8, UNIX_RECORD_OFF + 28, 0);
+        sg_emit(a, BPF_ST | BPF_MEM | BPF_H, FP, 0, UNIX_RECORD_OFF + 30, 0);
+
+        for (size_t i = 0;; i++) {
+                char *name = NULL;
+                size_t len = 0;
+
+                r = policy_unix_exact(pol, i, &name, &len);
+                if (r == -ENOENT)
+                        break;
+                if (r < 0)
+                        return r;
+                if (r > 0 && len > 0 && len <= UNIX_PATH_MAX)
+                        sg_unix_name(a, (const uint8_t *)name, len);
+                free(name);
+        }
+        /* no rule: the protocol byte of the report is 0 */
+        sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R7, 0, 0, 0);
+        done = sg_emit(a, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+        sg_land(a, outside);
+        sg_exit_with(a, 1);
+        sg_land(a, done);
+        return 0;
+}
+
+uint32_t sendgate_attach_type(enum sendgate_hook hook, const struct sendgate_kernel *k)
 {
         static const enum bpf_attach_type types[SENDGATE_N_HOOKS] = {
                 [SENDGATE_CONNECT4] = BPF_CGROUP_INET4_CONNECT,
@@ -253,6 +364,8 @@ enum bpf_attach_type sendgate_attach_type(enum sendgate_hook hook)
                 [SENDGATE_SOCKET] = BPF_CGROUP_INET_SOCK_CREATE,
         };
 
+        if (hook == SENDGATE_SENDMSG_UNIX)
+                return k ? k->unix_sendmsg : UINT32_MAX;
         return types[hook];
 }
 
@@ -261,52 +374,55 @@ enum bpf_prog_type sendgate_prog_type(enum sendgate_hook hook)
         return hook == SENDGATE_SOCKET ? BPF_PROG_TYPE_CGROUP_SOCK : BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
 }
 
-size_t sendgate_max_insns(size_t n_rules)
-{
-        /* a rule: protocol 2, port 1, four words 12, allow 2; the IPv6
-         * programs hold each IPv4 rule too (mapped addresses) */
-        return 64 + n_rules * (17 + 8);
-}
-
 int sendgate_assemble(const struct policy *pol, enum sendgate_hook hook, bool refuse,
-                      int ringbuf_fd, int lost_fd, struct bpf_insn *insns, size_t cap)
+                      int ringbuf_fd, int lost_fd, const struct sendgate_kernel *k,
+                      struct bpf_insn *insns, size_t cap)
 {
         struct sg_asm a = { .insn = insns, .cap = cap };
         bool v6 = hook == SENDGATE_CONNECT6 || hook == SENDGATE_SENDMSG6;
+        int r;
 
-        if ((unsigned)hook >= SENDGATE_N_HOOKS || ringbuf_fd < 0 || lost_fd < 0)
+        if ((unsigned)hook >= SENDGATE_N_HOOKS || ringbuf_fd < 0 || lost_fd < 0 ||
+            (hook == SENDGATE_SENDMSG_UNIX && !k))
                 return -EINVAL;
 
         sg_emit(&a, BPF_ALU64 | BPF_MOV | BPF_X, R6, R1, 0, 0);
         if (hook == SENDGATE_SOCKET) {
                 sg_socket(&a);
-                sg_report(&a, hook, false, refuse, ringbuf_fd, lost_fd);
-                return a.n > a.cap ? -E2BIG : (int)a.n;
-        }
-        sg_load_ctx(&a, R7, CTX_PROTO);
-        sg_load_ctx(&a, R8, CTX_PORT);
-        if (v6) {
-                static const uint8_t mapped_prefix[12] = { [10] = 0xff, [11] = 0xff };
-                size_t not_mapped[3];
-
-                for (unsigned w = 0; w < 4; w++)
-                        sg_load_ctx(&a, (uint8_t)(R2 + w), CTX_IP6(w));
-                not_mapped[0] = sg_jne32_imm(&a, R2, sg_word(mapped_prefix));
-                not_mapped[1] = sg_jne32_imm(&a, R3, sg_word(mapped_prefix + 4));
-                not_mapped[2] = sg_jne32_imm(&a, R4, sg_word(mapped_prefix + 8));
-                sg_emit(&a, BPF_ALU64 | BPF_MOV | BPF_X, R9, R5, 0, 0);
-                sg_rules(&a, pol, AF_INET);
-                size_t to_report = sg_emit(&a, BPF_JMP | BPF_JA, 0, 0, 0, 0);
-
-                for (unsigned i = 0; i < 3; i++)
-                        sg_land(&a, not_mapped[i]);
-                sg_rules(&a, pol, AF_INET6);
-                sg_land(&a, to_report);
+                sg_report(&a, hook, SG_ADDR_NONE, AF_INET, refuse, RECORD_OFF,
+                          sizeof(struct sendgate_record), ringbuf_fd, lost_fd);
+        } else if (hook == SENDGATE_SENDMSG_UNIX) {
+                r = sg_unix(&a, pol, k);
+                if (r < 0)
+                        return r;
+                sg_report(&a, hook, SG_ADDR_NONE, AF_UNIX, refuse, UNIX_RECORD_OFF,
+                          sizeof(struct sendgate_unix_record), ringbuf_fd, lost_fd);
         } else {
-                sg_load_ctx(&a, R9, CTX_IP4);
-                sg_rules(&a, pol, AF_INET);
+                sg_load_ctx(&a, R7, CTX_PROTO);
+                sg_load_ctx(&a, R8, CTX_PORT);
+                if (v6) {
+                        static const uint8_t mapped_prefix[12] = { [10] = 0xff, [11] = 0xff };
+                        size_t not_mapped[3], to_report;
+
+                        for (unsigned w = 0; w < 4; w++)
+                                sg_load_ctx(&a, (uint8_t)(R2 + w), CTX_IP6(w));
+                        not_mapped[0] = sg_jne32_imm(&a, R2, sg_word(mapped_prefix));
+                        not_mapped[1] = sg_jne32_imm(&a, R3, sg_word(mapped_prefix + 4));
+                        not_mapped[2] = sg_jne32_imm(&a, R4, sg_word(mapped_prefix + 8));
+                        sg_emit(&a, BPF_ALU64 | BPF_MOV | BPF_X, R9, R5, 0, 0);
+                        sg_rules(&a, pol, AF_INET);
+                        to_report = sg_emit(&a, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+                        for (unsigned i = 0; i < 3; i++)
+                                sg_land(&a, not_mapped[i]);
+                        sg_rules(&a, pol, AF_INET6);
+                        sg_land(&a, to_report);
+                } else {
+                        sg_load_ctx(&a, R9, CTX_IP4);
+                        sg_rules(&a, pol, AF_INET);
+                }
+                sg_report(&a, hook, v6 ? SG_ADDR_V6 : SG_ADDR_V4, v6 ? AF_INET6 : AF_INET, refuse,
+                          RECORD_OFF, sizeof(struct sendgate_record), ringbuf_fd, lost_fd);
         }
-        sg_report(&a, hook, v6, refuse, ringbuf_fd, lost_fd);
         if (a.n > a.cap || a.n > INT16_MAX)
                 return -E2BIG;
         return (int)a.n;

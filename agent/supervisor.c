@@ -48,6 +48,8 @@ struct held {
         struct policy_endpoint ep;              /* connect */
         char *ep_path;                          /* owns ep.path for unix sockets */
         bool ep_unnamed;
+        bool ep_exact;                          /* learn the unix path as it is (the send
+                                                   gate matches it byte for byte) */
         char addr_text[160];                    /* connect target for events */
 };
 
@@ -415,8 +417,9 @@ static void supervisor_account(struct session *s, const struct held *h,
         int fresh = 0;
 
         if (d->record) {
-                fresh = path ? learn_observe_path(s->learn, cls, path)
-                             : learn_observe_connect(s->learn, &h->ep);
+                fresh = path         ? learn_observe_path(s->learn, cls, path)
+                        : h->ep_exact ? learn_observe_exact_connect(s->learn, &h->ep)
+                                      : learn_observe_connect(s->learn, &h->ep);
                 /* Report a learned entry once, not on every repetition. */
                 if (fresh <= 0)
                         d->verdict = NULL;
@@ -882,6 +885,21 @@ int supervisor_handle(struct session *s, struct supervisor_fd *sfd, struct secco
         return r == -ENOENT ? 0 : r < 0 ? r : 0;
 }
 
+/* True if a unix destination the send gate reports, as the process wrote
+ * it, can be a rule: an abstract name, or an absolute normalised path (the
+ * gate matches rules byte for byte). */
+static bool supervisor_unix_as_written(const struct policy_endpoint *ep)
+{
+        cleanup_free char *copy = NULL, *normal = NULL;
+
+        if (ep->abstract)
+                return true;
+        if (ep->path_len == 0 || ep->path[0] != '/')
+                return false;
+        copy = strndup(ep->path, ep->path_len);
+        return copy && path_normalize(copy, &normal) == 0 && !strcmp(copy, normal);
+}
+
 /* One destination the send gate found in no rule: the kernel has already
  * answered the call, so the report says what happened, in the same event
  * and learning as a held connect. */
@@ -900,6 +918,7 @@ static void supervisor_gate_report(void *ctx, const struct sendgate_report *r)
         h->call.name = r->syscall;
         h->ep = r->ep;
         h->ep_unnamed = !r->expressible;
+        h->ep_exact = true;
         supervisor_map_v4(&h->ep);
         supervisor_format_addr(h);
         /* the gate's verdict stands, whatever the mode is by now */
@@ -907,6 +926,9 @@ static void supervisor_gate_report(void *ctx, const struct sendgate_report *r)
              : s->mode == PROFILE_MODE_LEARN ? PROFILE_MODE_LEARN : PROFILE_MODE_MONITOR;
         if (!strcmp(r->syscall, "socket"))
                 decide_unnamed(as, "raw and ICMP sockets reach addresses no rule can name", EPERM, &d);
+        else if (r->expressible && r->ep.proto == NETRULE_UNIX && !supervisor_unix_as_written(&r->ep))
+                decide_unnamed(as, "a unix path of sendmsg is judged as written: only an absolute, normalised path can match a rule",
+                               EPERM, &d);
         else if (h->ep_unnamed)
                 decide_unnamed(as, "protocol not expressible in a profile", EPERM, &d);
         else

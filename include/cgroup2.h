@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* The cgroup v2 path of pid ("0::PATH" of /proc/PID/cgroup) into *ret
@@ -33,6 +34,12 @@ int cgroup2_make(const char *parent, const char *name, int *ret_fd);
 /* Moves process pid (0: the caller) into the cgroup dirfd names. Returns 0
  * or -errno of the write to cgroup.procs. */
 int cgroup2_move(int dirfd, pid_t pid);
+
+/* The id the kernel gives the cgroup dirfd names (what BPF's
+ * bpf_get_current_ancestor_cgroup_id() returns: its inode number) and its
+ * level (0: the root of the hierarchy), found by walking up to the root.
+ * Returns 0 or -errno (-EINVAL: not a cgroup v2 directory). */
+int cgroup2_identify(int dirfd, uint64_t *ret_id, int *ret_level);
 
 /* Removes the (empty) cgroup PARENT/name. Returns 0 or -errno (-EBUSY: it
  * still has processes). */

@@ -50,6 +50,12 @@ int learn_observe_path(struct learn *l, enum profile_class cls, const char *path
  * -ENAMETOOLONG, -ENOSPC, -ENOMEM as learn_observe_path. */
 int learn_observe_connect(struct learn *l, const struct policy_endpoint *ep);
 
+/* As learn_observe_connect, but a unix path is recorded exactly as it is
+ * (it must be absolute and normalised, else -EINVAL), never generalised:
+ * for destinations the kernel's send gate matches byte for byte
+ * (sendgate.h), where a pattern would allow nothing. */
+int learn_observe_exact_connect(struct learn *l, const struct policy_endpoint *ep);
+
 /* The generalisation rule: appends to out the pattern text (profile
  * encoding, canonical as pathglob_canonicalize) that the raw path is
  * recorded as. The pattern always matches the path. *ret_why (if ret_why is

@@ -58,3 +58,10 @@ bool policy_check_connect(const struct policy *pol, const struct policy_endpoint
 /* The i-th tcp/udp rule, in profile order, or NULL past the last one (for
  * programs that judge connections in the kernel, sendgate_prog.h). */
 const struct netrule *policy_ip_rule(const struct policy *pol, size_t i);
+
+/* The i-th unix rule (abstract names first, then paths), for programs that
+ * judge in the kernel: 1 and the sun_path bytes it names exactly in *ret
+ * (malloc) and *ret_len (an abstract name with its leading NUL, a path
+ * without wildcards); 0 if it is a pattern, which names no one sun_path;
+ * -ENOENT past the last rule; -ENOMEM. */
+int policy_unix_exact(const struct policy *pol, size_t i, char **ret, size_t *ret_len);

@@ -1,15 +1,18 @@
-/* The kernel-side send gate (DESIGN.md §4, connect): cgroup sock_addr BPF
- * programs that judge the destination of every connect(2) and of every
- * sendto/sendmsg/sendmmsg with a destination on a UDP socket, on the
- * kernel's own copy of the address. sendmsg and sendmmsg carry their
+/* The kernel-side send gate (DESIGN.md §4, connect): cgroup BPF programs
+ * that judge the destination of every connect(2) and of every
+ * sendto/sendmsg/sendmmsg with a destination on a UDP or unix datagram
+ * socket, on the kernel's own copy of the address, and refuse raw and
+ * ICMP sockets, whose destinations no hook shows. sendmsg and sendmmsg carry their
  * destination in memory (msghdr.msg_name) and cannot be held by seccomp
  * (a runtime hands the listener over with sendmsg after loading the
  * filter); here no thread can rewrite what was judged.
  *
- * The programs (sendgate_prog.h) hold the profile's tcp/udp rules. What no
- * rule allows is refused with EPERM (enforce) or let through (learn,
- * monitor), and reported through a BPF ring buffer that the agent reads
- * with sendgate_process().
+ * The programs (sendgate_prog.h) hold the profile's tcp/udp rules and its
+ * unix rules that name one socket exactly (a unix path is matched as the
+ * process wrote it: the kernel has not resolved it yet). What no rule
+ * allows is refused with EPERM (enforce) or let through (learn, monitor),
+ * and reported through a BPF ring buffer that the agent reads with
+ * sendgate_process().
  *
  * Attached with BPF_F_ALLOW_MULTI to one cgroup v2 directory: every
  * process in it or below it is judged, whenever its sockets were made
@@ -19,13 +22,13 @@
  * reports are lost. They go when sendgate_free() detaches them or when the
  * cgroup is removed.
  *
- * Not judged here: unix datagram sockets (the UNIX_SENDMSG hook, 6.7+,
- * hands the path only to BTF-typed programs), raw and ICMP sockets (no
- * hook), protocols other than TCP, UDP and UDP-Lite (refused or reported
- * as having no rule).
+ * Not judged here: protocols other than TCP, UDP and UDP-Lite (refused or
+ * reported as having no rule); unix datagrams on kernels before 6.7 or
+ * without BTF (sendgate_unix_status() says so).
  *
- * Kernel edge: bpf(2) (CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN),
- * Linux 5.8 (ring buffer). No logging. */
+ * Kernel edge: bpf(2) (CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN; the
+ * unix program calls a kfunc and reads kernel memory: CAP_PERFMON too),
+ * Linux 5.8 (ring buffer), 6.7 with BTF for unix datagrams. No logging. */
 #pragma once
 
 #include <stdbool.h>
@@ -42,8 +45,11 @@ struct sendgate_report {
         const char *syscall;            /* "connect" or "sendmsg" (sendto and sendmmsg
                                            included: the hook cannot tell them apart) */
         bool refused;                   /* the call failed with EPERM */
-        bool expressible;               /* TCP, UDP or UDP-Lite: ep is filled */
-        struct policy_endpoint ep;      /* tcp or udp, AF_INET or AF_INET6 */
+        bool expressible;               /* TCP, UDP, UDP-Lite or unix: ep is filled */
+        struct policy_endpoint ep;      /* tcp or udp, AF_INET or AF_INET6; or unix (its
+                                           path, as the process wrote it, points
+                                           into unix_path) */
+        char unix_path[108];
 };
 
 /* Loads the four programs for the tcp/udp rules of pol (refuse: enforce)
@@ -61,6 +67,10 @@ struct sendgate *sendgate_free(struct sendgate *g);
 /* The ring buffer's fd, readable (EPOLLIN) when reports wait. For the
  * caller's poll loop only: read it through sendgate_process(). */
 int sendgate_fd(const struct sendgate *g);
+
+/* 0 if unix datagram destinations are judged, else why not: -ENOENT (a
+ * kernel before 6.7 or without BTF), or the error of loading the program. */
+int sendgate_unix_status(const struct sendgate *g);
 
 /* The cgroup directory the gate is attached to (owned by the gate). */
 int sendgate_cgroup(const struct sendgate *g);

@@ -13,6 +13,14 @@
  * The socket program does the same for the creation of raw and ICMP
  * sockets (struct bpf_sock), which no rule can allow: a profile cannot
  * name what they reach.
+ * The unix program reads sun_path through the kernel's own context
+ * (the kfunc bpf_cast_to_kern_ctx, then bpf_probe_read_kernel), and
+ * matches it, as written, against the unix rules that name one socket
+ * exactly (abstract names, and paths without wildcards): the kernel has
+ * not resolved the path yet, so the rule's path must be the path the
+ * process writes (a relative path never matches). Calls made from outside
+ * the gated cgroup pass: that is the agent performing a sendto it judged
+ * itself (on a copy of the process's socket, whose programs these are).
  * A record the ring buffer has no room for is counted in element 0 (a
  * uint64_t) of the "lost" array map.
  * An IPv4-mapped IPv6 destination (::ffff:a.b.c.d) is matched against the
@@ -36,6 +44,8 @@ enum sendgate_hook {
         SENDGATE_SOCKET,        /* BPF_CGROUP_INET_SOCK_CREATE: raw and ICMP sockets reach
                                    any address without a destination these hooks see
                                    (IP_HDRINCL, ping sockets' sendmsg) */
+        SENDGATE_SENDMSG_UNIX,  /* BPF_CGROUP_UNIX_SENDMSG (6.7): sendto, sendmsg, sendmmsg
+                                   with a destination on a unix datagram socket */
         SENDGATE_N_HOOKS,
 };
 
@@ -53,19 +63,37 @@ struct sendgate_record {
         uint8_t addr[16];       /* network byte order; IPv4 in addr[0..3] */
 };
 
-/* The attach type of a hook (BPF_CGROUP_INET4_CONNECT, ...). */
-enum bpf_attach_type sendgate_attach_type(enum sendgate_hook hook);
+/* The same for a unix destination: what sun_path the call passed. */
+struct sendgate_unix_record {
+        struct sendgate_record head;    /* family AF_UNIX; port and addr zero */
+        uint16_t path_len;              /* bytes of sun_path passed, at most 108 */
+        uint16_t reserved;
+        uint8_t path[108];              /* as passed: an abstract name starts with NUL */
+};
+
+/* What the unix program needs from the running kernel (btf.h) and of the
+ * cgroup it judges. */
+struct sendgate_kernel {
+        uint32_t unix_sendmsg;          /* the value of BPF_CGROUP_UNIX_SENDMSG */
+        int32_t cast_to_kern_ctx;       /* BTF id of the kfunc */
+        int16_t uaddr_off;              /* in struct bpf_sock_addr_kern */
+        int16_t uaddrlen_off;
+        uint64_t cgroup_id;             /* the gated cgroup (cgroup2_identify) */
+        int cgroup_level;
+};
+
+/* The attach type of a hook (BPF_CGROUP_INET4_CONNECT, ...; k: for the
+ * unix hook, newer than this machine's headers). */
+uint32_t sendgate_attach_type(enum sendgate_hook hook, const struct sendgate_kernel *k);
 
 /* The program type of a hook (BPF_PROG_TYPE_CGROUP_SOCK_ADDR, ...). */
 enum bpf_prog_type sendgate_prog_type(enum sendgate_hook hook);
 
-/* Longest program sendgate_assemble writes for n_rules tcp/udp rules. */
-size_t sendgate_max_insns(size_t n_rules);
-
-/* Assembles the program of hook for the tcp/udp rules of pol into insns
- * (room for cap instructions; sendgate_max_insns tells how many are
- * needed). refuse: the program refuses what no rule allows (enforce).
- * Returns the number of instructions, or -EINVAL (unknown hook, bad fd),
- * -E2BIG (cap too small). */
+/* Assembles the program of hook for the rules of pol into insns (room for
+ * cap instructions; the size grows with the rules). refuse:
+ * the program refuses what no rule allows (enforce). k is needed for the
+ * unix hook only. Returns the number of instructions, or -EINVAL (unknown
+ * hook, bad fd, no k for the unix hook), -E2BIG (cap too small), -ENOMEM. */
 int sendgate_assemble(const struct policy *pol, enum sendgate_hook hook, bool refuse,
-                      int ringbuf_fd, int lost_fd, struct bpf_insn *insns, size_t cap);
+                      int ringbuf_fd, int lost_fd, const struct sendgate_kernel *k,
+                      struct bpf_insn *insns, size_t cap);

@@ -12,6 +12,9 @@
  *                                   address says AF_UNSPEC; sendmsg, sendmmsg:
  *                                   with that call instead); prints "sent N"
  *   probe recv-udp ADDR PORT SECS   prints "received N" after SECS seconds
+ *   probe send-unix sendto|sendmsg PATH|@NAME  one datagram from an unconnected
+ *                                   unix datagram socket; prints "sent N"
+ *   probe recv-unix PATH|@NAME SECS prints "ready", then "received N" after SECS seconds
  *   probe listen tcp ADDR PORT SECS accept (and close) connections for SECS seconds
  *   probe listen-unix PATH SECS     the same on a unix socket
  *   probe open PATH FLAGS           FLAGS: r, w, wc (O_CREAT), wct (O_TRUNC too)
@@ -30,6 +33,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,13 +101,38 @@ static int probe_inet_addr(const char *proto, const char *addr, const char *port
         return -1;
 }
 
-static int probe_unix_addr(const char *path, struct sockaddr_un *sun)
+/* PATH, or @NAME for an abstract socket (its length is exact). */
+static int probe_unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
 {
+        size_t n = strlen(path);
+
         memset(sun, 0, sizeof(*sun));
         sun->sun_family = AF_UNIX;
-        if (strlen(path) >= sizeof(sun->sun_path))
+        if (n >= sizeof(sun->sun_path))
                 return -1;
-        strcpy(sun->sun_path, path);
+        memcpy(sun->sun_path, path, n);
+        if (path[0] == '@') {
+                sun->sun_path[0] = '\0';
+                *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+        } else {
+                *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+        }
+        return 0;
+}
+
+/* Prints "ready", counts datagrams until none came for SECS seconds,
+ * prints "received N". */
+static int probe_count_datagrams(int fd, int secs)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        char buf[64];
+        long count = 0;
+
+        printf("ready\n");
+        fflush(stdout);
+        while (poll(&p, 1, secs * 1000) > 0 && recv(fd, buf, sizeof(buf), 0) >= 0)
+                count++;
+        printf("received %ld\n", count);
         return 0;
 }
 
@@ -243,27 +272,45 @@ int main(int argc, char **argv)
                 return 0;
         }
         if (argc == 5 && !strcmp(argv[1], "recv-udp")) {
-                struct pollfd p = { .events = POLLIN };
-                char buf[64];
-                long count = 0;
-
                 if (probe_inet_addr("udp", argv[2], argv[3], &ss, &len, &type) < 0)
                         return 2;
-                p.fd = fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+                fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
                 if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0)
                         return fail();
-                printf("ready\n");
-                fflush(stdout);
-                while (poll(&p, 1, atoi(argv[4]) * 1000) > 0 && recv(fd, buf, sizeof(buf), 0) >= 0)
-                        count++;
-                printf("received %ld\n", count);
+                return probe_count_datagrams(fd, atoi(argv[4]));
+        }
+        if (argc == 4 && !strcmp(argv[1], "recv-unix")) {
+                if (probe_unix_addr(argv[2], &sun, &len) < 0)
+                        return 2;
+                fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || bind(fd, (struct sockaddr *)&sun, len) < 0)
+                        return fail();
+                return probe_count_datagrams(fd, atoi(argv[3]));
+        }
+        if (argc == 4 && !strcmp(argv[1], "send-unix")) {
+                char data[] = "probe";
+                struct iovec iov = { .iov_base = data, .iov_len = 5 };
+                struct msghdr msg = { .msg_name = &sun, .msg_iov = &iov, .msg_iovlen = 1 };
+                ssize_t n;
+
+                if (probe_unix_addr(argv[3], &sun, &len) < 0)
+                        return 2;
+                msg.msg_namelen = len;
+                fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return fail();
+                n = !strcmp(argv[2], "sendmsg") ? sendmsg(fd, &msg, 0)
+                                                : sendto(fd, data, 5, 0, (struct sockaddr *)&sun, len);
+                if (n < 0)
+                        return fail();
+                printf("sent %zd\n", n);
                 return 0;
         }
         if (argc == 3 && !strcmp(argv[1], "connect-unix")) {
-                if (probe_unix_addr(argv[2], &sun) < 0)
+                if (probe_unix_addr(argv[2], &sun, &len) < 0)
                         return 2;
                 fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+                if (fd < 0 || connect(fd, (struct sockaddr *)&sun, len) < 0)
                         return fail();
                 printf("connected\n");
                 return 0;
@@ -280,10 +327,10 @@ int main(int argc, char **argv)
                 return probe_listen_loop(fd, atoi(argv[5]));
         }
         if (argc == 4 && !strcmp(argv[1], "listen-unix")) {
-                if (probe_unix_addr(argv[2], &sun) < 0)
+                if (probe_unix_addr(argv[2], &sun, &len) < 0)
                         return 2;
                 fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+                if (fd < 0 || bind(fd, (struct sockaddr *)&sun, len) < 0)
                         return fail();
                 return probe_listen_loop(fd, atoi(argv[3]));
         }

@@ -106,6 +106,55 @@ assert_eq "sendto with an AF_UNSPEC address: EPERM" "$out" "errno EPERM"
 wait $recv
 assert_eq "no datagram arrived" "$(tail -n 1 "$T_DIR/recv.txt")" "received 0"
 
+# --- the send gate: destinations of sendmsg, judged in the kernel -----------------
+# sendmsg is never held by seccomp (runtimes hand the listener over with
+# it): the gate's BPF programs judge the kernel's copy of the destination,
+# learn it, refuse it and report it like a held connect.
+GP=$T_DIR/gate.ini GEV=$T_DIR/gate.json ABS=driftlock-test-run-$$
+U1=$(free_port); U2=$(free_port)
+while [ "$U2" = "$U1" ]; do U2=$(free_port); done
+receivers=()
+for r in ok:"$W/ok.sock" no:"$W/no.sock" aok:"@$ABS-ok" ano:"@$ABS-no"; do
+        f=$T_DIR/recv-${r%%:*}.txt
+        "$PROBE" recv-unix "${r#*:}" 8 >"$f" & receivers+=($!); at_exit "kill $! 2>/dev/null"
+        for _ in $(seq 50); do [ -s "$f" ] && break; sleep 0.1; done
+done
+"$DL" run --mode learn -p "$GP" --events "$GEV" -- /bin/sh -c "
+'$PROBE' sendto sendmsg 127.0.0.1 $U1 && '$PROBE' send-unix sendmsg '$W/ok.sock' &&
+'$PROBE' send-unix sendmsg @$ABS-ok" >/dev/null
+check "learn: sendmsg goes through" [ $? -eq 0 ]
+check "learned: a UDP sendmsg destination" "$DL" profile check "$GP" connect udp 127.0.0.1 "$U1"
+check "learned: a unix datagram path, exactly (the gate matches bytes)" \
+        grep -qxF "allow = unix $W/ok.sock" "$GP"
+check "learned: an abstract name" "$DL" profile check "$GP" connect unix "@$ABS-ok"
+gate() { "$DL" run --mode "$1" -p "$GP" --events "$GEV" -- "${@:2}"; }
+: >"$GEV"
+assert_eq "enforce: the learned UDP destination" "$(gate enforce "$PROBE" sendto sendmsg 127.0.0.1 "$U1")" "sent 5"
+assert_eq "enforce: sendmsg to another port: EPERM" "$(gate enforce "$PROBE" sendto sendmsg 127.0.0.1 "$U2")" "errno EPERM"
+assert_eq "enforce: sendmmsg to another port: EPERM" "$(gate enforce "$PROBE" sendto sendmmsg 127.0.0.1 "$U2")" "errno EPERM"
+assert_eq "enforce: the learned unix path" "$(gate enforce "$PROBE" send-unix sendmsg "$W/ok.sock")" "sent 5"
+assert_eq "enforce: sendmsg to another unix path: EPERM" "$(gate enforce "$PROBE" send-unix sendmsg "$W/no.sock")" "errno EPERM"
+assert_eq "enforce: sendto to it (held by seccomp): EPERM" "$(gate enforce "$PROBE" send-unix sendto "$W/no.sock")" "errno EPERM"
+assert_eq "enforce: the learned abstract name" "$(gate enforce "$PROBE" send-unix sendmsg "@$ABS-ok")" "sent 5"
+assert_eq "enforce: another abstract name: EPERM" "$(gate enforce "$PROBE" send-unix sendmsg "@$ABS-no")" "errno EPERM"
+check "deny events: syscall sendmsg, the destination" \
+        [ "$(count_lines "$GEV" '"verdict":"deny"' '"syscall":"sendmsg"' "\"addr\":\"udp 127.0.0.1 $U2\"")" -eq 2 ]
+check "deny event for the unix path" \
+        [ "$(count_lines "$GEV" '"verdict":"deny"' '"syscall":"sendmsg"' "\"addr\":\"unix $W/no.sock\"")" -eq 1 ]
+check "deny event for the abstract name" \
+        [ "$(count_lines "$GEV" '"verdict":"deny"' '"syscall":"sendmsg"' "\"addr\":\"unix @$ABS-no\"")" -eq 1 ]
+: >"$GEV"
+assert_eq "monitor: sendmsg to another unix path happens" "$(gate monitor "$PROBE" send-unix sendmsg "$W/no.sock")" "sent 5"
+check "monitor: one alert for it" \
+        [ "$(count_lines "$GEV" '"verdict":"alert"' "\"addr\":\"unix $W/no.sock\"")" -eq 1 ]
+wait "${receivers[@]}"
+assert_eq "the unix path got learn and enforce's datagrams" "$(tail -n 1 "$T_DIR/recv-ok.txt")" "received 2"
+assert_eq "the other path only monitor's" "$(tail -n 1 "$T_DIR/recv-no.txt")" "received 1"
+assert_eq "the abstract name got learn and enforce's" "$(tail -n 1 "$T_DIR/recv-aok.txt")" "received 2"
+assert_eq "the other name none" "$(tail -n 1 "$T_DIR/recv-ano.txt")" "received 0"
+check "no cgroup of driftlock run is left" \
+        [ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "driftlock-run.*" 2>/dev/null)" ]
+
 # --errno EACCES
 : >"$EV"
 out=$("$DL" run --mode enforce --errno EACCES -p "$PROF" --events "$EV" -- "$PROBE" connect tcp 127.0.0.1 "$P2")

@@ -610,7 +610,40 @@ static void test_learn_connect_bad(void **state)
         assert_int_equal(learn_observe_connect(l, &ep), -ENAMETOOLONG);
         assert_int_equal(learn_observe_connect(l, NULL), -EINVAL);
         assert_int_equal(learn_observe_connect(NULL, &ep), -EINVAL);
+        /* exactly as written, or not at all */
+        ep = unix_endpoint("/run//x", 7, false);
+        assert_int_equal(learn_observe_exact_connect(l, &ep), -EINVAL);
+        ep = unix_endpoint("/run/x/", 7, false);
+        assert_int_equal(learn_observe_exact_connect(l, &ep), -EINVAL);
         assert_int_equal(learn_count(l), 0);
+        learn_free(l);
+}
+
+/* Destinations the send gate matches byte for byte are learned exactly:
+ * a pattern would allow nothing there. */
+static void test_learn_connect_exact(void **state)
+{
+        static const char temp[] = "/run/user/1000/pymp-k3j9x_ab/listener";
+        static const char star[] = "/run/a*b?.sock";
+        struct policy_endpoint ep = unix_endpoint(temp, sizeof(temp) - 1, false);
+        struct learn *l = learn_new();
+        struct profile *p = profile_new();
+        cleanup_free char *text = NULL;
+
+        (void)state;
+        assert_int_equal(learn_observe_exact_connect(l, &ep), 1);
+        assert_int_equal(learn_observe_exact_connect(l, &ep), 0);
+        ep = unix_endpoint(star, sizeof(star) - 1, false);
+        assert_int_equal(learn_observe_exact_connect(l, &ep), 1);
+        ep = unix_endpoint("name", 4, true);
+        assert_int_equal(learn_observe_exact_connect(l, &ep), 1);
+        text = merged_text(l, p);
+        assert_string_equal(text,
+                            "[connect]\n"
+                            "allow = unix /run/a%2Ab%3F.sock\n"
+                            "allow = unix /run/user/1000/pymp-k3j9x_ab/listener\n"
+                            "allow = unix @name\n");
+        profile_free(p);
         learn_free(l);
 }
 
@@ -774,6 +807,7 @@ int main(void)
                 cmocka_unit_test(test_learn_merge_minimal),
                 cmocka_unit_test(test_learn_merge_idempotent),
                 cmocka_unit_test(test_learn_connect),
+                cmocka_unit_test(test_learn_connect_exact),
                 cmocka_unit_test(test_learn_connect_bad),
                 cmocka_unit_test(test_learn_connect_long_path),
                 cmocka_unit_test(test_learn_connect_minimal),
