@@ -63,11 +63,18 @@ static long btf_extra(uint32_t info)
         }
 }
 
+/* The type with id id, which must be 1..n-1. */
+static const struct btf_type *btf_type_at(const struct btf *b, uint32_t id)
+{
+        return (const struct btf_type *)(const void *)(b->types + b->offset[id]);
+}
+
+/* The type with id id, or NULL if there is none (an id from a caller). */
 static const struct btf_type *btf_type_of(const struct btf *b, int id)
 {
         if (id <= 0 || (uint32_t)id >= b->n)
                 return NULL;
-        return (const struct btf_type *)(const void *)(b->types + b->offset[id]);
+        return btf_type_at(b, (uint32_t)id);
 }
 
 static const char *btf_name(const struct btf *b, uint32_t off)
@@ -195,7 +202,7 @@ struct btf *btf_free(struct btf *b)
 int btf_find(const struct btf *b, unsigned kind, const char *name)
 {
         for (uint32_t id = 1; id < b->n; id++) {
-                const struct btf_type *t = btf_type_of(b, (int)id);
+                const struct btf_type *t = btf_type_at(b, id);
 
                 if (BTF_INFO_KIND(t->info) == kind && !strcmp(btf_name(b, t->name_off), name))
                         return (int)id;
@@ -232,7 +239,7 @@ int btf_enum_value(const struct btf *b, const char *enum_name, const char *enume
                    int64_t *ret)
 {
         for (uint32_t id = 1; id < b->n; id++) {
-                const struct btf_type *t = btf_type_of(b, (int)id);
+                const struct btf_type *t = btf_type_at(b, id);
                 const struct btf_enum *e = (const struct btf_enum *)(t + 1);
 
                 if (BTF_INFO_KIND(t->info) != BTF_KIND_ENUM ||

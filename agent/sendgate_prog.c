@@ -3,13 +3,16 @@
  * reviewer can read next to its generator.
  *
  * Registers, for the whole program:
- *   r6     the context (struct bpf_sock_addr)
- *   r7     the socket's protocol
- *   r8     the destination port, network byte order in the low 16 bits
+ *   r6     the context (struct bpf_sock_addr; struct bpf_sock for the
+ *          socket program)
+ *   r7     the socket's protocol (0 in unix reports)
+ *   r8     the destination port, network byte order in the low 16 bits;
+ *          in the unix program the length of sun_path passed
  *   r9     the IPv4 destination (IPv4 programs, and mapped IPv6 ones)
  *   r2-r5  the four words of an IPv6 destination, until the report
- * Addresses are compared word by word as the bytes lie in memory, so the
- * constants are built with memcpy and the program needs no byte swaps. */
+ * Addresses and names are compared word by word as the bytes lie in
+ * memory, so the constants are built with memcpy and the program needs no
+ * byte swaps. */
 #include "sendgate_prog.h"
 
 #include <errno.h>
