@@ -86,6 +86,7 @@ struct container {
         struct execgate_scope *gated;   /* enforce: its scope in the exec gate */
         struct watch send_watch;        /* its session's send gate, if any */
         bool send_refuses;              /* that gate was attached for enforce */
+        bool send_ungated;              /* no send gate could be attached (reported) */
         uint64_t pidns;                 /* the init's pid namespace */
         char cgroup[4096];
         struct timespec attach_deadline;
@@ -451,7 +452,9 @@ static void agent_gate_container(struct agent *a, struct container *c)
         if (c->init_pid <= 0 || (c->registered && !c->attached))
                 return;
         r = agent_gate_sends(a, c);
-        if (r < 0) {
+        /* reported once: every runc exec comes through here again */
+        if (r < 0 && !c->send_ungated) {
+                c->send_ungated = true;
                 agent_log("container %s: no send gate (%s): sendmsg and sendmmsg destinations are not judged",
                           c->id, r == -EXDEV ? "it shares the agent's cgroup" : strerror(-r));
                 agent_lifecycle_event(c, "ungated", "the send gate could not judge this container's destinations");
