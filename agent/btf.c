@@ -114,29 +114,31 @@ static int btf_index(struct btf *b)
         return 0;
 }
 
-int btf_parse(const void *data, size_t len, struct btf **ret)
+/* Parses data, which the result then owns (freed on error too). */
+static int btf_adopt(uint8_t *data, size_t len, struct btf **ret)
 {
         struct btf_header h;
         struct btf *b;
         int r;
 
-        if (len < sizeof(h) || len > BTF_MAX_BYTES)
+        if (len < sizeof(h) || len > BTF_MAX_BYTES) {
+                free(data);
                 return -EINVAL;
+        }
         memcpy(&h, data, sizeof(h));
         if (h.magic != BTF_MAGIC || h.hdr_len < sizeof(h) || h.hdr_len > len ||
             h.type_off > len - h.hdr_len || h.type_len > len - h.hdr_len - h.type_off ||
             h.str_off > len - h.hdr_len || h.str_len > len - h.hdr_len - h.str_off ||
-            h.str_len == 0 || h.type_off % 4)
+            h.str_len == 0 || h.type_off % 4) {
+                free(data);
                 return -EINVAL;
+        }
         b = calloc(1, sizeof(*b));
-        if (!b)
-                return -ENOMEM;
-        b->data = malloc(len);
-        if (!b->data) {
-                free(b);
+        if (!b) {
+                free(data);
                 return -ENOMEM;
         }
-        memcpy(b->data, data, len);
+        b->data = data;
         b->types = b->data + h.hdr_len + h.type_off;
         b->types_len = h.type_len;
         b->strings = (const char *)b->data + h.hdr_len + h.str_off;
@@ -148,6 +150,16 @@ int btf_parse(const void *data, size_t len, struct btf **ret)
         }
         *ret = b;
         return 0;
+}
+
+int btf_parse(const void *data, size_t len, struct btf **ret)
+{
+        uint8_t *copy = malloc(len ? len : 1);
+
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, data, len);
+        return btf_adopt(copy, len, ret);
 }
 
 int btf_load_vmlinux(struct btf **ret)
@@ -186,7 +198,7 @@ int btf_load_vmlinux(struct btf **ret)
                         break;
                 len += (size_t)n;
         }
-        return btf_parse(buf, len, ret);
+        return btf_adopt(TAKE_PTR(buf), len, ret);
 }
 
 struct btf *btf_free(struct btf *b)

@@ -126,9 +126,9 @@ static int sendgate_map_ring(struct sendgate *g)
         return 0;
 }
 
-/* What the unix program needs from this kernel's BTF and of the cgroup.
- * -ENOENT: the kernel lacks the hook (6.7) or BTF. */
-static int sendgate_kernel_facts(int cgroup_fd, struct sendgate_kernel *k)
+/* What the unix program needs from this kernel's BTF. -ENOENT: the kernel
+ * lacks the hook (6.7) or BTF. */
+static int sendgate_btf_facts(struct sendgate_kernel *k)
 {
         struct btf *b = NULL;
         int64_t attach = 0;
@@ -153,6 +153,30 @@ static int sendgate_kernel_facts(int cgroup_fd, struct sendgate_kernel *k)
                 .uaddr_off = (int16_t)uaddr,
                 .uaddrlen_off = (int16_t)uaddrlen,
         };
+        return 0;
+}
+
+/* The BTF facts hold while the kernel runs; reading them costs a 6 MB
+ * file and tens of milliseconds, which the agent's one loop would spend
+ * on every container start. So they are read once per process (gates are
+ * made by one thread: sendgate.h). */
+static struct {
+        bool known;
+        int status;
+        struct sendgate_kernel k;
+} sendgate_btf;
+
+/* What the unix program needs from the kernel and of the cgroup. */
+static int sendgate_kernel_facts(int cgroup_fd, struct sendgate_kernel *k)
+{
+        if (!sendgate_btf.known) {
+                sendgate_btf.status = sendgate_btf_facts(&sendgate_btf.k);
+                /* a failure to allocate may pass; a missing hook will not */
+                sendgate_btf.known = sendgate_btf.status != -ENOMEM;
+        }
+        if (sendgate_btf.status < 0)
+                return sendgate_btf.status;
+        *k = sendgate_btf.k;
         return cgroup2_identify(cgroup_fd, &k->cgroup_id, &k->cgroup_level);
 }
 

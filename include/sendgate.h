@@ -28,7 +28,9 @@
  *
  * Kernel edge: bpf(2) (CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN; the
  * unix program calls a kfunc and reads kernel memory: CAP_PERFMON too),
- * Linux 5.8 (ring buffer), 6.7 with BTF for unix datagrams. No logging. */
+ * Linux 5.8 (ring buffer), 6.7 with BTF for unix datagrams. No logging.
+ * Gates are made and read by one thread (what the kernel's BTF says is
+ * read once per process). */
 #pragma once
 
 #include <stdbool.h>
