@@ -35,7 +35,7 @@ timeout_s=${BENCH_TIMEOUT:-60}
 exec_n=${BENCH_EXEC_N:-300}
 write_n=${BENCH_WRITE_N:-10000}
 read_n=${BENCH_READ_N:-5000}
-send_n=${BENCH_SEND_N:-20000}
+send_n=${BENCH_SEND_N:-100000}
 workloads=(exec write read send)
 
 say() { printf 'bench: %s\n' "$*"; }
