@@ -85,7 +85,7 @@ struct container {
         pid_t init_pid;                 /* the container's init (0: unknown) */
         struct execgate_scope *gated;   /* enforce: its scope in the exec gate */
         struct watch send_watch;        /* its session's send gate, if any */
-        bool send_refuses;              /* that gate was attached for enforce */
+        enum profile_mode send_mode;    /* the mode that gate was made for */
         bool send_ungated;              /* no send gate could be attached (reported) */
         uint64_t pidns;                 /* the init's pid namespace */
         char cgroup[4096];
@@ -399,11 +399,10 @@ static int agent_gate_sends(struct agent *a, struct container *c)
 {
         cleanup_free char *own = NULL, *path = NULL;
         cleanup_close int fd = -1;
-        bool refuse = c->s->mode == PROFILE_MODE_ENFORCE;
         int r;
 
         if (c->s->send_gate) {
-                if (c->send_refuses == refuse)
+                if (c->send_mode == c->s->mode)
                         return 0;
                 agent_send_reports(c);
                 agent_unwatch(a, &c->send_watch);
@@ -426,7 +425,7 @@ static int agent_gate_sends(struct agent *a, struct container *c)
                         r = -errno;
         }
         if (r >= 0) {
-                c->send_refuses = refuse;
+                c->send_mode = c->s->mode;
                 if (sendgate_unix_status(c->s->send_gate) < 0)
                         agent_log("container %s: unix datagram destinations are not judged in the kernel (%s)",
                                   c->id, strerror(-sendgate_unix_status(c->s->send_gate)));

@@ -23,13 +23,16 @@
  * reads them as they come. */
 #define SENDGATE_RING_BYTES (128u * 1024u)
 
+/* Destinations a learning gate remembers having reported (sendgate_prog.h);
+ * the least recently used are forgotten, and reported again if they recur. */
+#define SENDGATE_SEEN_ENTRIES 4096u
+
 /* BPF_MAXINSNS for privileged programs */
 #define SENDGATE_MAX_INSNS (1u << 20)
 
 struct sendgate {
         int cgroup_fd;                          /* a duplicate, for detaching */
-        int ring_fd;
-        int lost_fd;
+        struct sendgate_maps maps;
         int prog_fd[SENDGATE_N_HOOKS];
         bool attached[SENDGATE_N_HOOKS];
         struct sendgate_kernel kernel;          /* for the unix program */
@@ -62,7 +65,7 @@ static int sendgate_map(uint32_t type, uint32_t key_size, uint32_t value_size, u
 }
 
 static int sendgate_load(struct sendgate *g, const struct policy *pol, enum sendgate_hook hook,
-                         bool refuse)
+                         enum sendgate_mode mode)
 {
         cleanup_free struct bpf_insn *insns = NULL;
         union bpf_attr attr;
@@ -77,8 +80,7 @@ static int sendgate_load(struct sendgate *g, const struct policy *pol, enum send
                 if (!bigger)
                         return -ENOMEM;
                 insns = bigger;
-                n = sendgate_assemble(pol, hook, refuse, g->ring_fd, g->lost_fd, &g->kernel, insns,
-                                      cap);
+                n = sendgate_assemble(pol, hook, mode, &g->maps, &g->kernel, insns, cap);
                 cap *= 2;
         } while (n == -E2BIG && cap <= SENDGATE_MAX_INSNS);
         if (n < 0)
@@ -112,12 +114,12 @@ static int sendgate_map_ring(struct sendgate *g)
         void *cons, *prod;
 
         g->page = (size_t)sysconf(_SC_PAGESIZE);
-        cons = mmap(NULL, g->page, PROT_READ | PROT_WRITE, MAP_SHARED, g->ring_fd, 0);
+        cons = mmap(NULL, g->page, PROT_READ | PROT_WRITE, MAP_SHARED, g->maps.ring, 0);
         if (cons == MAP_FAILED)
                 return -errno;
         g->consumer_pos = cons;
         /* the producer page, then the data twice over */
-        prod = mmap(NULL, g->page + 2 * SENDGATE_RING_BYTES, PROT_READ, MAP_SHARED, g->ring_fd,
+        prod = mmap(NULL, g->page + 2 * SENDGATE_RING_BYTES, PROT_READ, MAP_SHARED, g->maps.ring,
                     (off_t)g->page);
         if (prod == MAP_FAILED)
                 return -errno;
@@ -180,27 +182,35 @@ static int sendgate_kernel_facts(int cgroup_fd, struct sendgate_kernel *k)
         return cgroup2_identify(cgroup_fd, &k->cgroup_id, &k->cgroup_level);
 }
 
-int sendgate_new(const struct policy *pol, bool refuse, int cgroup_fd, struct sendgate **ret)
+int sendgate_new(const struct policy *pol, enum sendgate_mode mode, int cgroup_fd,
+                 struct sendgate **ret)
 {
         struct sendgate *g = calloc(1, sizeof(*g));
         int r;
 
         if (!g)
                 return -ENOMEM;
-        g->cgroup_fd = g->ring_fd = g->lost_fd = -1;
+        g->cgroup_fd = -1;
+        g->maps = (struct sendgate_maps){ .ring = -1, .lost = -1, .seen = -1, .seen_unix = -1 };
         for (unsigned h = 0; h < SENDGATE_N_HOOKS; h++)
                 g->prog_fd[h] = -1;
 
         g->cgroup_fd = fcntl(cgroup_fd, F_DUPFD_CLOEXEC, 3);
         r = g->cgroup_fd < 0 ? -errno : 0;
-        if (r == 0) {
-                g->ring_fd = sendgate_map(BPF_MAP_TYPE_RINGBUF, 0, 0, SENDGATE_RING_BYTES);
-                r = g->ring_fd < 0 ? g->ring_fd : 0;
-        }
-        if (r == 0) {
-                g->lost_fd = sendgate_map(BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(uint64_t), 1);
-                r = g->lost_fd < 0 ? g->lost_fd : 0;
-        }
+        if (r == 0)
+                r = g->maps.ring = sendgate_map(BPF_MAP_TYPE_RINGBUF, 0, 0, SENDGATE_RING_BYTES);
+        if (r >= 0)
+                r = g->maps.lost = sendgate_map(BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(uint64_t), 1);
+        if (r >= 0)
+                r = g->maps.seen = sendgate_map(BPF_MAP_TYPE_LRU_HASH,
+                                                SENDGATE_SEEN_KEY(sizeof(struct sendgate_record)),
+                                                sizeof(uint32_t), SENDGATE_SEEN_ENTRIES);
+        if (r >= 0)
+                r = g->maps.seen_unix = sendgate_map(BPF_MAP_TYPE_LRU_HASH,
+                                                     SENDGATE_SEEN_KEY(sizeof(struct sendgate_unix_record)),
+                                                     sizeof(uint32_t), SENDGATE_SEEN_ENTRIES);
+        if (r > 0)
+                r = 0;
         if (r == 0)
                 r = sendgate_map_ring(g);
         for (unsigned h = 0; r == 0 && h < SENDGATE_N_HOOKS; h++) {
@@ -209,12 +219,12 @@ int sendgate_new(const struct policy *pol, bool refuse, int cgroup_fd, struct se
                          * the gate still stands, and says so */
                         g->unix_status = sendgate_kernel_facts(cgroup_fd, &g->kernel);
                         if (g->unix_status == 0)
-                                g->prog_fd[h] = sendgate_load(g, pol, h, refuse);
+                                g->prog_fd[h] = sendgate_load(g, pol, h, mode);
                         if (g->unix_status == 0 && g->prog_fd[h] < 0)
                                 g->unix_status = g->prog_fd[h];
                         continue;
                 }
-                g->prog_fd[h] = sendgate_load(g, pol, h, refuse);
+                g->prog_fd[h] = sendgate_load(g, pol, h, mode);
                 r = g->prog_fd[h] < 0 ? g->prog_fd[h] : 0;
         }
         /* all loaded before the first is attached: a half gate never
@@ -248,10 +258,14 @@ struct sendgate *sendgate_free(struct sendgate *g)
                 munmap(g->consumer_pos, g->page);
         if (g->producer_pos)
                 munmap((void *)(uintptr_t)g->producer_pos, g->page + 2 * SENDGATE_RING_BYTES);
-        if (g->ring_fd >= 0)
-                close(g->ring_fd);
-        if (g->lost_fd >= 0)
-                close(g->lost_fd);
+        if (g->maps.ring >= 0)
+                close(g->maps.ring);
+        if (g->maps.lost >= 0)
+                close(g->maps.lost);
+        if (g->maps.seen >= 0)
+                close(g->maps.seen);
+        if (g->maps.seen_unix >= 0)
+                close(g->maps.seen_unix);
         if (g->cgroup_fd >= 0)
                 close(g->cgroup_fd);
         free(g);
@@ -260,7 +274,7 @@ struct sendgate *sendgate_free(struct sendgate *g)
 
 int sendgate_fd(const struct sendgate *g)
 {
-        return g->ring_fd;
+        return g->maps.ring;
 }
 
 int sendgate_unix_status(const struct sendgate *g)
@@ -320,7 +334,7 @@ static int64_t sendgate_take_lost(struct sendgate *g)
         int r;
 
         memset(&attr, 0, sizeof(attr));
-        attr.map_fd = (uint32_t)g->lost_fd;
+        attr.map_fd = (uint32_t)g->maps.lost;
         attr.key = (uint64_t)(uintptr_t)&key;
         attr.value = (uint64_t)(uintptr_t)&lost;
         r = sendgate_bpf(BPF_MAP_LOOKUP_ELEM, &attr);

@@ -42,8 +42,9 @@ enum {
 };
 
 /* Where a record lives on the program's stack (the lost-map key in the 4
- * bytes below it). A unix record's path is 8-byte aligned: the verifier
- * refuses unaligned stack loads. */
+ * bytes below it, the seen map's value in the 4 below those). A unix
+ * record's path is 8-byte aligned: the verifier refuses unaligned stack
+ * loads. */
 #define RECORD_OFF      (-32)
 #define UNIX_RECORD_OFF (-144)
 #define UNIX_PATH_OFF   (UNIX_RECORD_OFF + 32)
@@ -194,12 +195,17 @@ enum sg_addr {
 
 /* Writes the head of the record at off (the rest of a unix record is
  * already there), sends size bytes to the ring buffer (or counts the
- * record lost) and returns the verdict. The protocol comes from r7. */
+ * record lost) and returns the verdict. The protocol comes from r7. In
+ * learn mode a record already seen is not sent again, and a record sent
+ * is remembered as seen. */
 static void sg_report(struct sg_asm *a, enum sendgate_hook hook, enum sg_addr addr, int family,
-                      bool refuse, int16_t off, uint32_t size, int ringbuf_fd, int lost_fd)
+                      enum sendgate_mode mode, int16_t off, uint32_t size,
+                      const struct sendgate_maps *maps)
 {
-        int16_t key = (int16_t)(off - 4);
-        size_t reported, no_slot;
+        bool refuse = mode == SENDGATE_ENFORCE;
+        int seen = size == sizeof(struct sendgate_record) ? maps->seen : maps->seen_unix;
+        int16_t key = (int16_t)(off - 4), flag = (int16_t)(off - 8);
+        size_t reported, no_slot, fresh = SIZE_MAX, not_sent = SIZE_MAX;
 
         for (unsigned w = 0; w < 4; w++) {
                 static const uint8_t v6[] = { R2, R3, R4, R5 };
@@ -220,11 +226,20 @@ static void sg_report(struct sg_asm *a, enum sendgate_hook hook, enum sg_addr ad
                 sg_emit(a, BPF_ST | BPF_MEM | BPF_H, FP, 0, (int16_t)(off + 10), 0);
         else
                 sg_emit(a, BPF_STX | BPF_MEM | BPF_H, FP, R8, (int16_t)(off + 10), 0);
+        if (mode == SENDGATE_LEARN) {
+                sg_ld_map(a, R1, seen);
+                sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, R2, FP, 0, 0);
+                sg_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, R2, 0, 0, off + 4);
+                sg_emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+                fresh = sg_emit(a, BPF_JMP | BPF_JEQ | BPF_K, R0, 0, 0, 0);
+                sg_exit_with(a, 1);
+                sg_land(a, fresh);
+        }
         sg_emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_pid_tgid);
         sg_emit(a, BPF_ALU64 | BPF_RSH | BPF_K, R0, 0, 0, 32);
         sg_emit(a, BPF_STX | BPF_MEM | BPF_W, FP, R0, off, 0);
 
-        sg_ld_map(a, R1, ringbuf_fd);
+        sg_ld_map(a, R1, maps->ring);
         sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, R2, FP, 0, 0);
         sg_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, R2, 0, 0, off);
         sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R3, 0, 0, (int32_t)size);
@@ -234,16 +249,32 @@ static void sg_report(struct sg_asm *a, enum sendgate_hook hook, enum sg_addr ad
 
         /* the ring buffer is full: count it, the agent reports the loss */
         sg_emit(a, BPF_ST | BPF_MEM | BPF_W, FP, 0, key, 0);
-        sg_ld_map(a, R1, lost_fd);
+        sg_ld_map(a, R1, maps->lost);
         sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, R2, FP, 0, 0);
         sg_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, R2, 0, 0, key);
         sg_emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
         no_slot = sg_emit(a, BPF_JMP | BPF_JEQ | BPF_K, R0, 0, 0, 0);
         sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R1, 0, 0, 1);
         sg_emit(a, BPF_STX | BPF_ATOMIC | BPF_DW, R0, R1, 0, BPF_ADD);
+        if (mode == SENDGATE_LEARN)
+                not_sent = sg_emit(a, BPF_JMP | BPF_JA, 0, 0, 0, 0);
 
         sg_land(a, reported);
+        /* learn: only what reached the agent counts as seen, or a record
+         * lost once would never be learned */
+        if (mode == SENDGATE_LEARN) {
+                sg_emit(a, BPF_ST | BPF_MEM | BPF_W, FP, 0, flag, 1);
+                sg_ld_map(a, R1, seen);
+                sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, R2, FP, 0, 0);
+                sg_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, R2, 0, 0, off + 4);
+                sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, R3, FP, 0, 0);
+                sg_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, R3, 0, 0, flag);
+                sg_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, R4, 0, 0, BPF_ANY);
+                sg_emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem);
+        }
         sg_land(a, no_slot);
+        if (not_sent != SIZE_MAX)
+                sg_land(a, not_sent);
         sg_exit_with(a, refuse ? 0 : 1);
 }
 
@@ -334,6 +365,15 @@ static int sg_unix(struct sg_asm *a, const struct policy *pol, const struct send
         sg_land(a, clamped);
         sg_emit(a, BPF_STX | BPF_MEM | BPF_H, FP, R8, UNIX_RECORD_OFF + 28, 0);
         sg_emit(a, BPF_ST | BPF_MEM | BPF_H, FP, 0, UNIX_RECORD_OFF + 30, 0);
+        /* Bytes past the length passed are whatever the kernel's copy had
+         * there: zero them, so that a report carries nothing else and one
+         * destination is one key of the seen map. */
+        for (int i = 0; i < UNIX_PATH_MAX; i++) {
+                size_t inside = sg_emit(a, BPF_JMP | BPF_JGT | BPF_K, R8, 0, 0, i);
+
+                sg_emit(a, BPF_ST | BPF_MEM | BPF_B, FP, 0, (int16_t)(UNIX_PATH_OFF + i), 0);
+                sg_land(a, inside);
+        }
 
         for (size_t i = 0;; i++) {
                 char *name = NULL;
@@ -377,29 +417,30 @@ enum bpf_prog_type sendgate_prog_type(enum sendgate_hook hook)
         return hook == SENDGATE_SOCKET ? BPF_PROG_TYPE_CGROUP_SOCK : BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
 }
 
-int sendgate_assemble(const struct policy *pol, enum sendgate_hook hook, bool refuse,
-                      int ringbuf_fd, int lost_fd, const struct sendgate_kernel *k,
+int sendgate_assemble(const struct policy *pol, enum sendgate_hook hook, enum sendgate_mode mode,
+                      const struct sendgate_maps *maps, const struct sendgate_kernel *k,
                       struct bpf_insn *insns, size_t cap)
 {
         struct sg_asm a = { .insn = insns, .cap = cap };
         bool v6 = hook == SENDGATE_CONNECT6 || hook == SENDGATE_SENDMSG6;
         int r;
 
-        if ((unsigned)hook >= SENDGATE_N_HOOKS || ringbuf_fd < 0 || lost_fd < 0 ||
+        if ((unsigned)hook >= SENDGATE_N_HOOKS || (unsigned)mode > SENDGATE_ENFORCE ||
+            maps->ring < 0 || maps->lost < 0 || maps->seen < 0 || maps->seen_unix < 0 ||
             (hook == SENDGATE_SENDMSG_UNIX && !k))
                 return -EINVAL;
 
         sg_emit(&a, BPF_ALU64 | BPF_MOV | BPF_X, R6, R1, 0, 0);
         if (hook == SENDGATE_SOCKET) {
                 sg_socket(&a);
-                sg_report(&a, hook, SG_ADDR_NONE, AF_INET, refuse, RECORD_OFF,
-                          sizeof(struct sendgate_record), ringbuf_fd, lost_fd);
+                sg_report(&a, hook, SG_ADDR_NONE, AF_INET, mode, RECORD_OFF,
+                          sizeof(struct sendgate_record), maps);
         } else if (hook == SENDGATE_SENDMSG_UNIX) {
                 r = sg_unix(&a, pol, k);
                 if (r < 0)
                         return r;
-                sg_report(&a, hook, SG_ADDR_NONE, AF_UNIX, refuse, UNIX_RECORD_OFF,
-                          sizeof(struct sendgate_unix_record), ringbuf_fd, lost_fd);
+                sg_report(&a, hook, SG_ADDR_NONE, AF_UNIX, mode, UNIX_RECORD_OFF,
+                          sizeof(struct sendgate_unix_record), maps);
         } else {
                 sg_load_ctx(&a, R7, CTX_PROTO);
                 sg_load_ctx(&a, R8, CTX_PORT);
@@ -423,8 +464,8 @@ int sendgate_assemble(const struct policy *pol, enum sendgate_hook hook, bool re
                         sg_load_ctx(&a, R9, CTX_IP4);
                         sg_rules(&a, pol, AF_INET);
                 }
-                sg_report(&a, hook, v6 ? SG_ADDR_V6 : SG_ADDR_V4, v6 ? AF_INET6 : AF_INET, refuse,
-                          RECORD_OFF, sizeof(struct sendgate_record), ringbuf_fd, lost_fd);
+                sg_report(&a, hook, v6 ? SG_ADDR_V6 : SG_ADDR_V4, v6 ? AF_INET6 : AF_INET, mode,
+                          RECORD_OFF, sizeof(struct sendgate_record), maps);
         }
         if (a.n > a.cap || a.n > INT16_MAX)
                 return -E2BIG;

@@ -103,7 +103,10 @@ struct session *session_free(struct session *s)
 int session_gate_sends(struct session *s, int cgroup_fd)
 {
         struct sendgate *g = NULL;
-        int r = sendgate_new(s->policy, s->mode == PROFILE_MODE_ENFORCE, cgroup_fd, &g);
+        enum sendgate_mode mode = s->mode == PROFILE_MODE_ENFORCE ? SENDGATE_ENFORCE
+                                  : s->mode == PROFILE_MODE_MONITOR ? SENDGATE_MONITOR
+                                                                    : SENDGATE_LEARN;
+        int r = sendgate_new(s->policy, mode, cgroup_fd, &g);
 
         if (r < 0)
                 return r;

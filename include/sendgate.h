@@ -38,6 +38,7 @@
 #include <sys/types.h>
 
 #include "policy.h"
+#include "sendgate_prog.h"
 
 struct sendgate;
 
@@ -54,13 +55,16 @@ struct sendgate_report {
         char unix_path[108];
 };
 
-/* Loads the four programs for the tcp/udp rules of pol (refuse: enforce)
- * and attaches them to the cgroup v2 directory cgroup_fd (not kept).
+/* Loads the programs for the rules of pol and mode and attaches them to
+ * the cgroup v2 directory cgroup_fd (not kept). In learn mode each
+ * destination is reported once (while it stays among the 4096 most
+ * recent), not on every call.
  * Returns 0 and the gate in *ret, or -EPERM (no privilege), -EINVAL or
  * -ENOSYS (a kernel without these hooks, or a verifier refusal), -EBADF
  * (not a cgroup v2 directory), -ENOMEM, -E2BIG (too many rules).
  * On error nothing stays attached. */
-int sendgate_new(const struct policy *pol, bool refuse, int cgroup_fd, struct sendgate **ret);
+int sendgate_new(const struct policy *pol, enum sendgate_mode mode, int cgroup_fd,
+                 struct sendgate **ret);
 
 /* Detaches the programs (if the cgroup still exists) and frees the gate.
  * Accepts NULL; returns NULL. */

@@ -9,7 +9,10 @@
  *   - let a matching destination through silently;
  *   - otherwise write a struct sendgate_record to the report ring buffer
  *     and refuse the call (EPERM) or, when the gate only reports (learn,
- *     monitor), let it through.
+ *     monitor), let it through. In learn mode each destination is
+ *     reported once: a record whose bytes (all but the pid) are in the
+ *     "seen" LRU hash map is not written again, so a chatty workload does
+ *     not report every datagram.
  * The socket program does the same for the creation of raw and ICMP
  * sockets (struct bpf_sock), which no rule can allow: a profile cannot
  * name what they reach.
@@ -71,6 +74,24 @@ struct sendgate_unix_record {
         uint8_t path[108];              /* as passed: an abstract name starts with NUL */
 };
 
+/* What the programs do with a destination no rule allows. */
+enum sendgate_mode {
+        SENDGATE_LEARN,         /* let it through, report it once */
+        SENDGATE_MONITOR,       /* let it through, report it */
+        SENDGATE_ENFORCE,       /* refuse it (EPERM), report it */
+};
+
+/* The maps the programs use (their fds). */
+struct sendgate_maps {
+        int ring;               /* BPF_MAP_TYPE_RINGBUF: the reports */
+        int lost;               /* ARRAY, one uint64_t: reports the ring had no room for */
+        int seen;               /* LRU_HASH, key: a sendgate_record without its tgid */
+        int seen_unix;          /* LRU_HASH, key: a sendgate_unix_record without its tgid */
+};
+
+/* The key of the seen maps: a record from its hook field on. */
+#define SENDGATE_SEEN_KEY(record_size) ((record_size) - 4)
+
 /* What the unix program needs from the running kernel (btf.h) and of the
  * cgroup it judges. */
 struct sendgate_kernel {
@@ -90,10 +111,10 @@ uint32_t sendgate_attach_type(enum sendgate_hook hook, const struct sendgate_ker
 enum bpf_prog_type sendgate_prog_type(enum sendgate_hook hook);
 
 /* Assembles the program of hook for the rules of pol into insns (room for
- * cap instructions; the size grows with the rules). refuse:
- * the program refuses what no rule allows (enforce). k is needed for the
+ * cap instructions; the size grows with the rules). k is needed for the
  * unix hook only. Returns the number of instructions, or -EINVAL (unknown
- * hook, bad fd, no k for the unix hook), -E2BIG (cap too small), -ENOMEM. */
-int sendgate_assemble(const struct policy *pol, enum sendgate_hook hook, bool refuse,
-                      int ringbuf_fd, int lost_fd, const struct sendgate_kernel *k,
+ * hook or mode, bad fd, no k for the unix hook), -E2BIG (cap too small),
+ * -ENOMEM. */
+int sendgate_assemble(const struct policy *pol, enum sendgate_hook hook, enum sendgate_mode mode,
+                      const struct sendgate_maps *maps, const struct sendgate_kernel *k,
                       struct bpf_insn *insns, size_t cap);

@@ -340,14 +340,6 @@ static void run_child(int *out)
         close(p[0]);
         assert_int_equal(waitpid(c, &st, 0), c);
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-        /* drop the accepted connections */
-        while (true) {
-                int a = accept4(g_tcp_allowed, NULL, NULL, SOCK_CLOEXEC);
-
-                if (a < 0)
-                        break;
-                close(a);
-        }
 }
 
 struct collected {
@@ -382,14 +374,15 @@ static size_t count_reports(const struct collected *c, const char *syscall, uint
 }
 
 /* Refused unix sends to the name (a path, or an abstract name). */
-static size_t count_unix(const struct collected *c, const char *name, bool abstract)
+static size_t count_unix(const struct collected *c, const char *name, bool abstract, bool refused)
 {
         size_t n = 0;
 
         for (size_t i = 0; i < c->n; i++) {
                 const struct policy_endpoint *ep = &c->r[i].ep;
 
-                if (!strcmp(c->r[i].syscall, "sendmsg") && c->r[i].refused && ep->proto == NETRULE_UNIX &&
+                if (!strcmp(c->r[i].syscall, "sendmsg") && c->r[i].refused == refused &&
+                    ep->proto == NETRULE_UNIX &&
                     ep->abstract == abstract && ep->path_len == strlen(name) &&
                     !memcmp(ep->path, name, ep->path_len))
                         n++;
@@ -409,6 +402,20 @@ static size_t count_raw(const struct collected *c, bool refused)
         return n;
 }
 
+static void drain_all(void)
+{
+        for (int i = 0; i < N_UDP; i++)
+                drain(g_udp[i]);
+        for (int i = 0; i < N_UNIX; i++)
+                drain(g_unix[i]);
+        for (int i = 0; i < 2; i++) {
+                int l = i ? g_tcp_forbidden : g_tcp_allowed, a;
+
+                while ((a = accept4(l, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+                        close(a);
+        }
+}
+
 static void test_sendgate_enforce(void **state)
 {
         struct policy *pol;
@@ -420,7 +427,7 @@ static void test_sendgate_enforce(void **state)
         if (!g_ready)
                 skip();
         pol = gate_policy();
-        assert_int_equal(sendgate_new(pol, true, g_cgroup, &g), 0);
+        assert_int_equal(sendgate_new(pol, SENDGATE_ENFORCE, g_cgroup, &g), 0);
         g_unix_judged = sendgate_unix_status(g) == 0;
         if (!g_unix_judged) {
                 fprintf(stderr, "test_sendgate: unix datagrams not judged here: %s\n",
@@ -468,9 +475,9 @@ static void test_sendgate_enforce(void **state)
         assert_int_equal(count_reports(&c, "connect", g_udp_port[UDP4_FORBIDDEN], true), 1);
         assert_int_equal(count_raw(&c, true), 2);
         if (g_unix_judged) {
-                assert_int_equal(count_unix(&c, g_unix_addr[UNIX_FORBIDDEN].sun_path, false), 1);
-                assert_int_equal(count_unix(&c, "ok.sock", false), 1);
-                assert_int_equal(count_unix(&c, g_unix_addr[ABSTRACT_FORBIDDEN].sun_path + 1, true), 1);
+                assert_int_equal(count_unix(&c, g_unix_addr[UNIX_FORBIDDEN].sun_path, false, true), 1);
+                assert_int_equal(count_unix(&c, "ok.sock", false, true), 1);
+                assert_int_equal(count_unix(&c, g_unix_addr[ABSTRACT_FORBIDDEN].sun_path + 1, true, true), 1);
                 assert_int_equal(c.n, 13);
         } else {
                 assert_int_equal(c.n, 10);
@@ -519,17 +526,7 @@ static void test_sendgate_enforce(void **state)
         run_child(out);
         assert_int_equal(out[SENDTO4_FORBIDDEN], 0);
         assert_int_equal(out[CONNECT_TCP_FORBIDDEN], 0);
-        drain(g_udp[UDP4_ALLOWED]);
-        drain(g_udp[UDP6_ALLOWED]);
-        drain(g_udp[UDP4_FORBIDDEN]);
-        drain(g_udp[UDP6_FORBIDDEN]);
-        while (true) {
-                int a = accept4(g_tcp_forbidden, NULL, NULL, SOCK_CLOEXEC);
-
-                if (a < 0)
-                        break;
-                close(a);
-        }
+        drain_all();
         policy_free(pol);
 }
 
@@ -544,7 +541,7 @@ static void test_sendgate_report_only(void **state)
         if (!g_ready)
                 skip();
         pol = gate_policy();
-        assert_int_equal(sendgate_new(pol, false, g_cgroup, &g), 0);
+        assert_int_equal(sendgate_new(pol, SENDGATE_MONITOR, g_cgroup, &g), 0);
         run_child(out);
         assert_int_equal(out[SENDTO4_FORBIDDEN], 0);
         assert_int_equal(out[SENDMSG6_FORBIDDEN], 0);
@@ -557,18 +554,40 @@ static void test_sendgate_report_only(void **state)
         assert_int_equal(count_reports(&c, "sendmsg", g_udp_port[UDP4_FORBIDDEN], true), 0);
         assert_int_equal(count_raw(&c, false), 2);
         sendgate_free(g);
-        drain(g_udp[UDP4_ALLOWED]);
-        drain(g_udp[UDP6_ALLOWED]);
-        drain(g_udp[UDP6_FORBIDDEN]);
-        for (int i = 0; i < N_UNIX; i++)
-                drain(g_unix[i]);
-        while (true) {
-                int a = accept4(g_tcp_forbidden, NULL, NULL, SOCK_CLOEXEC);
+        drain_all();
+        policy_free(pol);
+}
 
-                if (a < 0)
-                        break;
-                close(a);
-        }
+/* Learn mode reports each destination once, not every call to it. */
+static void test_sendgate_learn_reports_once(void **state)
+{
+        struct policy *pol;
+        struct sendgate *g = NULL;
+        struct collected first = { .n = 0 }, again = { .n = 0 };
+        int out[N_ATTEMPTS];
+
+        (void)state;
+        if (!g_ready)
+                skip();
+        pol = gate_policy();
+        assert_int_equal(sendgate_new(pol, SENDGATE_LEARN, g_cgroup, &g), 0);
+        run_child(out);
+        assert_int_equal(out[SENDMSG4_FORBIDDEN], 0);
+        assert_int_equal(out[UNIX_SENDMSG_FORBIDDEN], 0);
+        assert_int_equal(sendgate_process(g, collect, &first), 0);
+        /* sendto, sendmsg, sendmmsg and the mapped sendmsg: one destination */
+        assert_int_equal(count_reports(&first, "sendmsg", g_udp_port[UDP4_FORBIDDEN], false), 1);
+        /* connect and Fast Open's sendmsg */
+        assert_int_equal(count_reports(&first, "connect", g_tcp_forbidden_port, false), 1);
+        assert_int_equal(count_raw(&first, false), 2);
+        if (g_unix_judged)
+                assert_int_equal(count_unix(&first, g_unix_addr[UNIX_FORBIDDEN].sun_path, false, false), 1);
+        /* another process, the same destinations: nothing new */
+        run_child(out);
+        assert_int_equal(sendgate_process(g, collect, &again), 0);
+        assert_int_equal(again.n, 0);
+        sendgate_free(g);
+        drain_all();
         policy_free(pol);
 }
 
@@ -580,22 +599,32 @@ static void test_sendgate_assemble(void **state)
         const char *text = "[connect]\nallow = udp 10.1.0.0/16 *\nallow = tcp ::/0 443\n"
                            "allow = unix /run/a.sock\nallow = unix @name\n";
         const struct sendgate_kernel k = { .unix_sendmsg = 50, .cast_to_kern_ctx = 1 };
-        struct bpf_insn insns[256];
+        const struct sendgate_maps maps = { .ring = 3, .lost = 4, .seen = 5, .seen_unix = 6 };
+        const struct sendgate_maps no_ring = { .ring = -1, .lost = 4, .seen = 5, .seen_unix = 6 };
+        static struct bpf_insn insns[1024];
 
         (void)state;
         assert_int_equal(profile_parse(text, strlen(text), print_diag, NULL, &p), 0);
         assert_int_equal(policy_compile(p, &pol), 0);
         profile_free(p);
         for (int h = 0; h < SENDGATE_N_HOOKS; h++) {
-                int n = sendgate_assemble(pol, h, true, 3, 4, &k, insns, ARRAY_SIZE(insns));
+                for (int m = SENDGATE_LEARN; m <= SENDGATE_ENFORCE; m++) {
+                        int n = sendgate_assemble(pol, h, m, &maps, &k, insns, ARRAY_SIZE(insns));
 
-                assert_true(n > 0);
-                assert_int_equal(insns[n - 1].code, BPF_JMP | BPF_EXIT);
-                assert_int_equal(sendgate_assemble(pol, h, true, 3, 4, &k, insns, (size_t)n - 1), -E2BIG);
+                        assert_true(n > 0);
+                        assert_int_equal(insns[n - 1].code, BPF_JMP | BPF_EXIT);
+                        assert_int_equal(sendgate_assemble(pol, h, m, &maps, &k, insns, (size_t)n - 1),
+                                         -E2BIG);
+                }
         }
-        assert_int_equal(sendgate_assemble(pol, SENDGATE_N_HOOKS, true, 3, 4, &k, insns, 256), -EINVAL);
-        assert_int_equal(sendgate_assemble(pol, SENDGATE_CONNECT4, true, -1, 4, &k, insns, 256), -EINVAL);
-        assert_int_equal(sendgate_assemble(pol, SENDGATE_SENDMSG_UNIX, true, 3, 4, NULL, insns, 256), -EINVAL);
+        assert_int_equal(sendgate_assemble(pol, SENDGATE_N_HOOKS, SENDGATE_ENFORCE, &maps, &k, insns,
+                                           ARRAY_SIZE(insns)), -EINVAL);
+        assert_int_equal(sendgate_assemble(pol, SENDGATE_CONNECT4, SENDGATE_ENFORCE + 1, &maps, &k,
+                                           insns, ARRAY_SIZE(insns)), -EINVAL);
+        assert_int_equal(sendgate_assemble(pol, SENDGATE_CONNECT4, SENDGATE_ENFORCE, &no_ring, &k,
+                                           insns, ARRAY_SIZE(insns)), -EINVAL);
+        assert_int_equal(sendgate_assemble(pol, SENDGATE_SENDMSG_UNIX, SENDGATE_ENFORCE, &maps, NULL,
+                                           insns, ARRAY_SIZE(insns)), -EINVAL);
         policy_free(pol);
 }
 
@@ -616,6 +645,7 @@ int main(void)
                 cmocka_unit_test(test_sendgate_assemble),
                 cmocka_unit_test(test_sendgate_enforce),
                 cmocka_unit_test(test_sendgate_report_only),
+                cmocka_unit_test(test_sendgate_learn_reports_once),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
