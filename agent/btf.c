@@ -3,14 +3,11 @@
 #include "btf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/btf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "util.h"
+#include "inifile.h"
 
 /* vmlinux BTF is a few MiB; anything much larger is not what we want */
 #define BTF_MAX_BYTES (64u << 20)
@@ -164,41 +161,15 @@ int btf_parse(const void *data, size_t len, struct btf **ret)
 
 int btf_load_vmlinux(struct btf **ret)
 {
-        cleanup_close int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
-        cleanup_free uint8_t *buf = NULL;
-        size_t len = 0, cap = 8u << 20;
+        char *buf = NULL;
+        size_t len = 0;
+        /* the project's bounded reader of a regular file (sysfs gives the
+         * size, so one buffer of the right size) */
+        int r = inifile_read("/sys/kernel/btf/vmlinux", BTF_MAX_BYTES, &buf, &len);
 
-        if (fd < 0)
-                return -errno;
-        buf = malloc(cap);
-        if (!buf)
-                return -ENOMEM;
-        /* sysfs reports no size: read until the end */
-        for (;;) {
-                ssize_t n;
-
-                if (len == cap) {
-                        uint8_t *bigger;
-
-                        if (cap >= BTF_MAX_BYTES)
-                                return -EFBIG;
-                        bigger = realloc(buf, cap * 2);
-                        if (!bigger)
-                                return -ENOMEM;
-                        buf = bigger;
-                        cap *= 2;
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        return btf_adopt(TAKE_PTR(buf), len, ret);
+        if (r < 0)
+                return r;
+        return btf_adopt((uint8_t *)buf, len, ret);
 }
 
 struct btf *btf_free(struct btf *b)
