@@ -234,6 +234,23 @@ static void supervisor_map_v4(struct policy_endpoint *ep)
         }
 }
 
+/* Reads one SOL_SOCKET option of the held call's socket (through a copy of
+ * it). Returns 0, the errno to answer with (EBADF, ENOTSOCK, ...), or
+ * -ESRCH when the target is gone. */
+static int supervisor_socket_option(const struct held *h, int option, int *ret)
+{
+        cleanup_close int sock = target_getfd(h->tid, h->call.sockfd);
+        socklen_t len = sizeof(*ret);
+
+        if (sock == -ESRCH)
+                return sock;
+        if (sock < 0)
+                return sock == -EBADF ? EBADF : -sock;
+        if (getsockopt(sock, SOL_SOCKET, option, ret, &len) < 0)
+                return ENOTSOCK;
+        return 0;
+}
+
 /* Names the destination of a connect or sendto. Returns 0 with *decided
  * (ep filled or ep_unnamed set) or not (another address family, AF_UNSPEC:
  * nothing driftlock judges), a positive errno to answer with, or -ESRCH. */
@@ -249,9 +266,7 @@ static int supervisor_resolve_connect(struct held *h, const struct sockaddr_stor
         switch (ss->ss_family) {
         case AF_INET:
         case AF_INET6: {
-                cleanup_close int sock = -1;
-                int proto;
-                socklen_t plen = sizeof(proto);
+                int proto, r;
 
                 if (ss->ss_family == AF_INET) {
                         const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
@@ -271,13 +286,9 @@ static int supervisor_resolve_connect(struct held *h, const struct sockaddr_stor
                 ep->family = ss->ss_family;
                 supervisor_map_v4(ep);
 
-                sock = target_getfd(h->tid, h->call.sockfd);
-                if (sock == -ESRCH)
-                        return sock;
-                if (sock < 0)
-                        return sock == -EBADF ? EBADF : -sock;
-                if (getsockopt(sock, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) < 0)
-                        return ENOTSOCK;
+                r = supervisor_socket_option(h, SO_PROTOCOL, &proto);
+                if (r != 0)
+                        return r;
                 if (proto == IPPROTO_TCP)
                         ep->proto = NETRULE_TCP;
                 else if (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE)
@@ -333,16 +344,11 @@ static int supervisor_resolve_connect(struct held *h, const struct sockaddr_stor
  * other sockets it means "no destination" or is refused by the kernel. */
 static int supervisor_unspec_dest(struct held *h, struct sockaddr_storage *ss)
 {
-        cleanup_close int sock = target_getfd(h->tid, h->call.sockfd);
         int domain;
-        socklen_t dlen = sizeof(domain);
+        int r = supervisor_socket_option(h, SO_DOMAIN, &domain);
 
-        if (sock == -ESRCH)
-                return sock;
-        if (sock < 0)
-                return sock == -EBADF ? EBADF : -sock;
-        if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) < 0)
-                return ENOTSOCK;
+        if (r != 0)
+                return r;
         if (domain == AF_INET)
                 ss->ss_family = AF_INET;
         return 0;
