@@ -565,10 +565,7 @@ static int learn_format_unix(const struct policy_endpoint *ep, bool exact, struc
                 return -ENOMEM;
         r = strbuf_puts(out, LG_UNIX_PREFIX);
         if (r >= 0 && exact) {
-                cleanup_free char *normal = NULL;
-
-                r = path_normalize(path, &normal);
-                if (r >= 0 && strcmp(normal, path))
+                if (!path_is_normal(path))
                         r = -EINVAL;    /* not the path as the kernel gate sees it */
                 if (r >= 0)
                         r = encode_append(out, path, ep->path_len);

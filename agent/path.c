@@ -73,6 +73,29 @@ int path_normalize(const char *path, char **ret)
         return 0;
 }
 
+bool path_is_normal(const char *path)
+{
+        size_t n;
+
+        if (!path || path[0] != '/')
+                return false;
+        n = strnlen(path, PATH_MAX_BYTES + 1);
+        if (n > PATH_MAX_BYTES)
+                return false;
+        if (n == 1)
+                return true;
+        /* every component after a '/': not empty, not "." or ".." */
+        for (const char *c = path + 1;; ) {
+                size_t len = strcspn(c, "/");
+
+                if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                if (c[len] == '\0')
+                        return true;
+                c += len + 1;
+        }
+}
+
 int path_join_normalize(const char *dir, const char *path, char **ret)
 {
         cleanup_free char *buf = NULL;

@@ -896,14 +896,12 @@ int supervisor_handle(struct session *s, struct supervisor_fd *sfd, struct secco
  * gate matches rules byte for byte). */
 static bool supervisor_unix_as_written(const struct policy_endpoint *ep)
 {
-        cleanup_free char *copy = NULL, *normal = NULL;
+        cleanup_free char *copy = NULL;
 
         if (ep->abstract)
                 return true;
-        if (ep->path_len == 0 || ep->path[0] != '/')
-                return false;
         copy = strndup(ep->path, ep->path_len);
-        return copy && path_normalize(copy, &normal) == 0 && !strcmp(copy, normal);
+        return copy && path_is_normal(copy);
 }
 
 /* One destination the send gate found in no rule: the kernel has already

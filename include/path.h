@@ -1,6 +1,7 @@
 /* Lexical path handling on raw bytes (no file system access). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest path driftlock decides on, in bytes, without the NUL. Matches the
@@ -14,6 +15,11 @@
  * Returns 0 and a malloc'ed string in *ret; -EINVAL if path does not start
  * with '/'; -ENAMETOOLONG if path is longer than PATH_MAX_BYTES; -ENOMEM. */
 int path_normalize(const char *path, char **ret);
+
+/* True if path is absolute and normal already: path_normalize would give
+ * it back unchanged (no empty, "." or ".." component, no trailing '/'
+ * except for "/" itself, at most PATH_MAX_BYTES). Allocates nothing. */
+bool path_is_normal(const char *path);
 
 /* Joins a directory (absolute) and a path: an absolute path replaces the
  * directory; a relative one is appended. The result is normalised as by

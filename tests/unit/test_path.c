@@ -65,6 +65,30 @@ static void test_path_normalize_table(void **state)
         }
 }
 
+/* path_is_normal says whether path_normalize would keep a path as it is. */
+static void test_path_is_normal(void **state)
+{
+        static const char *const more[] = { "/a/b", "/a/b/", "/a/.", "/.a", "/a/..b", NULL };
+
+        (void)state;
+        for (size_t i = 0; i < ARRAY_SIZE(normalize_table); i++) {
+                const char *in = normalize_table[i].in;
+                bool want = normalize_table[i].r == 0 && !strcmp(in, normalize_table[i].out);
+
+                if (path_is_normal(in) != want)
+                        fail_msg("\"%s\": path_is_normal says %d", in, !want);
+        }
+        for (size_t i = 0; more[i]; i++) {
+                char *out = NULL;
+
+                assert_int_equal(path_normalize(more[i], &out), 0);
+                if (path_is_normal(more[i]) != !strcmp(out, more[i]))
+                        fail_msg("\"%s\": path_is_normal disagrees with \"%s\"", more[i], out);
+                free(out);
+        }
+        assert_false(path_is_normal(NULL));
+}
+
 static void test_path_normalize_null(void **state)
 {
         char *out = NULL;
@@ -96,6 +120,8 @@ static void test_path_normalize_length_limit(void **state)
         assert_int_equal(path_normalize(exact, &out), 0);
         assert_string_equal(out, exact);
         assert_int_equal(path_normalize(over, &out), -ENAMETOOLONG);
+        assert_true(path_is_normal(exact));
+        assert_false(path_is_normal(over));
 }
 
 /* The input is bounded, not the output: a path that normalises to something
@@ -204,6 +230,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_path_normalize_table),
+                cmocka_unit_test(test_path_is_normal),
                 cmocka_unit_test(test_path_normalize_null),
                 cmocka_unit_test(test_path_normalize_length_limit),
                 cmocka_unit_test(test_path_normalize_limit_on_input),
