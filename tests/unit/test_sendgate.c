@@ -416,18 +416,16 @@ static void drain_all(void)
         }
 }
 
-static void test_sendgate_enforce(void **state)
+/* A gate in mode on the test's cgroup, for gate_policy() (into *ret_pol);
+ * the test is skipped without root. Sets g_unix_judged. */
+static struct sendgate *gate_on(enum sendgate_mode mode, struct policy **ret_pol)
 {
-        struct policy *pol;
         struct sendgate *g = NULL;
-        struct collected c = { .n = 0 };
-        int out[N_ATTEMPTS];
 
-        (void)state;
         if (!g_ready)
                 skip();
-        pol = gate_policy();
-        assert_int_equal(sendgate_new(pol, SENDGATE_ENFORCE, g_cgroup, &g), 0);
+        *ret_pol = gate_policy();
+        assert_int_equal(sendgate_new(*ret_pol, mode, g_cgroup, &g), 0);
         g_unix_judged = sendgate_unix_status(g) == 0;
         if (!g_unix_judged) {
                 fprintf(stderr, "test_sendgate: unix datagrams not judged here: %s\n",
@@ -435,6 +433,17 @@ static void test_sendgate_enforce(void **state)
                 /* CI's kernels have the hook: there it is a failure */
                 assert_null(getenv("CI"));
         }
+        return g;
+}
+
+static void test_sendgate_enforce(void **state)
+{
+        struct policy *pol = NULL;
+        struct sendgate *g = gate_on(SENDGATE_ENFORCE, &pol);
+        struct collected c = { .n = 0 };
+        int out[N_ATTEMPTS];
+
+        (void)state;
         run_child(out);
 
         assert_int_equal(out[SENDTO4_ALLOWED], 0);
@@ -532,16 +541,12 @@ static void test_sendgate_enforce(void **state)
 
 static void test_sendgate_report_only(void **state)
 {
-        struct policy *pol;
-        struct sendgate *g = NULL;
+        struct policy *pol = NULL;
+        struct sendgate *g = gate_on(SENDGATE_MONITOR, &pol);
         struct collected c = { .n = 0 };
         int out[N_ATTEMPTS];
 
         (void)state;
-        if (!g_ready)
-                skip();
-        pol = gate_policy();
-        assert_int_equal(sendgate_new(pol, SENDGATE_MONITOR, g_cgroup, &g), 0);
         run_child(out);
         assert_int_equal(out[SENDTO4_FORBIDDEN], 0);
         assert_int_equal(out[SENDMSG6_FORBIDDEN], 0);
@@ -561,16 +566,12 @@ static void test_sendgate_report_only(void **state)
 /* Learn mode reports each destination once, not every call to it. */
 static void test_sendgate_learn_reports_once(void **state)
 {
-        struct policy *pol;
-        struct sendgate *g = NULL;
+        struct policy *pol = NULL;
+        struct sendgate *g = gate_on(SENDGATE_LEARN, &pol);
         struct collected first = { .n = 0 }, again = { .n = 0 };
         int out[N_ATTEMPTS];
 
         (void)state;
-        if (!g_ready)
-                skip();
-        pol = gate_policy();
-        assert_int_equal(sendgate_new(pol, SENDGATE_LEARN, g_cgroup, &g), 0);
         run_child(out);
         assert_int_equal(out[SENDMSG4_FORBIDDEN], 0);
         assert_int_equal(out[UNIX_SENDMSG_FORBIDDEN], 0);
