@@ -390,7 +390,7 @@ static int agent_gate_shim(struct agent *a, struct execgate_scope *scope)
         return execgate_allow_file(scope, fd);
 }
 
-/* Every mode: the send gate judges the container's connect and UDP send
+/* Every mode: the send gate judges the container's connect and send
  * destinations in the kernel (sendgate.h), on its cgroup v2; attached again
  * for the new mode when the operator changes it. A container in the
  * agent's own cgroup, or in one above it, is not gated: the programs would
