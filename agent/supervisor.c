@@ -266,7 +266,7 @@ static int supervisor_resolve_connect(struct held *h, const struct sockaddr_stor
         switch (ss->ss_family) {
         case AF_INET:
         case AF_INET6: {
-                int proto, r;
+                int proto = 0, r;
 
                 if (ss->ss_family == AF_INET) {
                         const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
@@ -344,7 +344,7 @@ static int supervisor_resolve_connect(struct held *h, const struct sockaddr_stor
  * other sockets it means "no destination" or is refused by the kernel. */
 static int supervisor_unspec_dest(struct held *h, struct sockaddr_storage *ss)
 {
-        int domain;
+        int domain = AF_UNSPEC;
         int r = supervisor_socket_option(h, SO_DOMAIN, &domain);
 
         if (r != 0)
