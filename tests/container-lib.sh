@@ -18,8 +18,6 @@
 # the host's 127.0.0.1.
 
 CT_TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-# Debian's python3 starts in 40 ms; a pyenv shim first in PATH takes 500.
-if [ -x /usr/bin/python3 ]; then CT_PY=/usr/bin/python3; else CT_PY=python3; fi
 CT_TIMEOUT=${CT_TIMEOUT:-30}            # default seconds for a container run
 CT_RUNC_ROOT=$T_DIR/runc
 CT_BUNDLES=$T_DIR/bundles
@@ -73,7 +71,7 @@ need_runc() {
         need_root
         [ -n "${CT_RUNC_OK:-}" ] && return 0
         command -v runc >/dev/null 2>&1 || skip "runc not installed (scripts/install-deps.sh)"
-        command -v "$CT_PY" >/dev/null 2>&1 || skip "python3 not installed (scripts/install-deps.sh)"
+        command -v "$PY" >/dev/null 2>&1 || skip "python3 not installed (scripts/install-deps.sh)"
         local err
         err=$(make_bundle _probe 2>&1) || skip "cannot make a bundle: $(tail -n 1 <<<"$err")"
         bundle_set_args _probe /bin/true
@@ -116,7 +114,7 @@ _ct_edit() {
         local name=$1 code=$2; shift 2
         local cfg=$CT_BUNDLES/$name/config.json
         [ -f "$cfg" ] || { ct_err "no bundle '$name' (make_bundle first)"; return 1; }
-        "$CT_PY" - "$cfg" "$code" "$@" <<'PY'
+        "$PY" - "$cfg" "$code" "$@" <<'PY'
 import json, os, sys
 cfg, code = sys.argv[1], sys.argv[2]
 with open(cfg) as f:
@@ -311,15 +309,16 @@ container_status() {
 }
 
 # container_wait ID [TIMEOUT]: waits until container ID is stopped (or gone).
+container_stopped() {
+        local s
+        s=$(container_status "$1")
+        [ -z "$s" ] || [ "$s" = stopped ]
+}
 container_wait() {
-        local id=$1 t=${2:-$CT_TIMEOUT} end s
-        end=$((SECONDS + t))
-        while :; do
-                s=$(container_status "$id")
-                [ -z "$s" ] || [ "$s" = stopped ] && return 0
-                [ $SECONDS -ge $end ] && { ct_err "container $id still $s after $t s"; return 1; }
-                sleep 0.05
-        done
+        local id=$1 t=${2:-$CT_TIMEOUT}
+        wait_until "$t" container_stopped "$id" && return 0
+        ct_err "container $id still $(container_status "$id") after $t s"
+        return 1
 }
 
 # container_kill ID [SIGNAL]: sends SIGNAL (default KILL) to the container's

@@ -6,6 +6,10 @@ set -u
 DL=${DRIFTLOCK_BUILD:?run through tests/run-tests.sh or set DRIFTLOCK_BUILD}/driftlock
 PROBE=$DRIFTLOCK_BUILD/tests/probe
 T_FAILED=0
+# Debian's python3, which scripts/install-deps.sh installs, starts in 40 ms;
+# a version manager's shim first in PATH (pyenv's) takes 0.4 to 2 s, enough
+# to outlast a readiness wait on a loaded machine.
+if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 T_CLEANUP=()
 
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/driftlock-test.XXXXXX")
@@ -57,6 +61,17 @@ assert_not_contains() {
         fi
 }
 
+# wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds (0) or
+# SECONDS have passed (1). Timeouts are generous because CI machines are
+# shared and slow at times; a passing test never waits them out.
+wait_until() {
+        local deadline=$((SECONDS + $1)); shift
+        until "$@"; do
+                [ "$SECONDS" -lt "$deadline" ] || return 1
+                sleep 0.1
+        done
+}
+
 # Number of lines in FILE (0 if it does not exist) that contain every
 # further argument as a fixed string.
 count_lines() {
@@ -69,7 +84,7 @@ count_lines() {
 
 # A free TCP port on loopback.
 free_port() {
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+        "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 finish() {

@@ -29,7 +29,7 @@ json_checks() {
                 ok:*) echo "$line" ;;
                 *) fail "${line#FAIL: }" ;;
                 esac
-        done < <(python3 -c 'import json, sys
+        done < <("$PY" -c 'import json, sys
 def notified(d):
     return [n for s in d["syscalls"] if s["action"] == "SCMP_ACT_NOTIFY" for n in s.get("names", [])]
 def uncond(d):
@@ -74,7 +74,7 @@ assert_eq "an operand: exit 2" "$rc" 2
 
 run "$DL" seccomp-profile
 assert_eq "default: exit 0" "$rc" 0
-check "default: python3 -m json.tool accepts it" python3 -m json.tool "$T_DIR/out.txt" /dev/null
+check "default: python3 -m json.tool accepts it" "$PY" -m json.tool "$T_DIR/out.txt" /dev/null
 json_checks <<'EOF'
 default action is ALLOW	d["defaultAction"] == "SCMP_ACT_ALLOW"
 native architecture only	d["architectures"] == ["SCMP_ARCH_X86_64"]
@@ -168,7 +168,7 @@ at_exit "runc delete -f $cid"
 # use_profile FILE ARGS: config.json with FILE as linux.seccomp and ARGS
 # (a shell command) as the process.
 use_profile() {
-        python3 - "$bundle/config.json" "$1" "$2" <<'EOF'
+        "$PY" - "$bundle/config.json" "$1" "$2" <<'EOF'
 import json, sys
 path, profile, cmd = sys.argv[1:4]
 c = json.load(open(path))
@@ -209,7 +209,7 @@ done
 
 # The control: the same profile with a notified write is refused by runc's
 # rule checks, so the assertions above can tell the two apart.
-python3 - "$T_DIR/standalone.json" "$T_DIR/bad.json" <<'EOF'
+"$PY" - "$T_DIR/standalone.json" "$T_DIR/bad.json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 d["syscalls"].append({"names": ["write"], "action": "SCMP_ACT_NOTIFY"})
@@ -278,20 +278,26 @@ if command -v cc >/dev/null 2>&1; then
 fi
 use_profile "$T_DIR/run.json" \
         "/bin/busybox cat /etc/passwd >/dev/null && echo drift >/tmp/f && /bin/busybox cat /tmp/f$x32"
-python3 "$T_DIR/agent.py" "$agent_sock" "$T_DIR/agent.log" "$T_DIR/agent.ready" 2>"$T_DIR/agent.err" &
+"$PY" "$T_DIR/agent.py" "$agent_sock" "$T_DIR/agent.log" "$T_DIR/agent.ready" 2>"$T_DIR/agent.err" &
 agent_pid=$!
 at_exit "kill $agent_pid"
-for _ in $(seq 100); do [ -e "$T_DIR/agent.ready" ] && break; sleep 0.1; done
+python_agent_settled() { [ -e "$T_DIR/agent.ready" ] || ! kill -0 "$agent_pid" 2>/dev/null; }
+wait_until 60 python_agent_settled
+if [ ! -e "$T_DIR/agent.ready" ]; then
+        fail "the test's agent did not start:"; sed 's/^/    /' "$T_DIR/agent.err" >&2
+        finish
+fi
 runc_run
 wait "$agent_pid"
 log=$(cat "$T_DIR/agent.log" 2>/dev/null)
 assert_eq "runc, $run_profile profile with an agent: the container exits 0" "$rc" 0
+[ "$rc" -eq 0 ] || { echo "runc said:"; printf '%s\n' "$err"; echo "the agent said:"; cat "$T_DIR/agent.err"; } | sed 's/^/    /' >&2
 assert_contains "the container wrote and read its file" "$out" "drift"
 assert_contains "the agent got the fd and the metadata" "$log" "state seccompFd test-meta"
 assert_contains "execve was notified" "$log" "59 0"
 check "write opens were notified" grep -qE '^257 ([0-9]+)$' <<<"$log"
 check "read-only opens were not notified" \
-        python3 -c 'import sys
+        "$PY" -c 'import sys
 sys.exit(any(int(l.split()[0]) in (2, 257) and int(l.split()[1]) & 0o1103 == 0
              for l in sys.stdin if l[0].isdigit()))' <<<"$log"
 if [ -n "$x32" ]; then

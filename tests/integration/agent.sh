@@ -24,7 +24,7 @@ check "control socket refuses non-root" [ $? -ne 0 ]
 
 # The listener: garbage, a message without an fd, an oversized state, a
 # silent connection; the agent logs each and goes on.
-/usr/bin/python3 - "$AG_LISTENER" <<'PY'
+"$PY" - "$AG_LISTENER" <<'PY'
 import socket, sys, time
 path = sys.argv[1]
 def conn():
@@ -36,10 +36,9 @@ silent = conn()
 time.sleep(0.5)
 silent.close()
 PY
-sleep 0.5
-check "garbage is rejected with a log line" grep -q "connection rejected" "$AG_LOG"
-check "a state without an fd is rejected" grep -q "no file descriptor" "$AG_LOG"
-check "an oversized state is rejected" grep -q "too large\|larger than 1 MiB" "$AG_LOG"
+check "garbage is rejected with a log line" wait_until 10 grep -q "connection rejected" "$AG_LOG"
+check "a state without an fd is rejected" wait_until 10 grep -q "no file descriptor" "$AG_LOG"
+check "an oversized state is rejected" wait_until 10 grep -q "too large\|larger than 1 MiB" "$AG_LOG"
 check "the agent still answers" "$DL" status --control "$AG_CONTROL"
 
 # Killed, it leaves its socket files behind: the next agent replaces them.

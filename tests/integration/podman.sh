@@ -37,17 +37,19 @@ WORKLOAD="mkdir -p /data && echo hi >/data/a.txt && ls / >/data/ls.txt && nc -w 
 
 pod learn "$T_DIR/learn.cid" /bin/sh -c "$WORKLOAD"
 assert_eq "podman learn run exits 0" "$?" 0
+cid=$(cat "$T_DIR/learn.cid")
+agent_done "$cid"
 check "profile named after the image" [ -f "$PROFILE_FILE" ]
 check "write learned" "$DL" profile check "$PROFILE_FILE" write /data/a.txt
 check "connect learned" "$DL" profile check "$PROFILE_FILE" connect tcp 127.0.0.1 "$P1"
 check "sendmsg destination learned (send gate)" "$DL" profile check "$PROFILE_FILE" connect udp 127.0.0.1 "$U1"
-cid=$(cat "$T_DIR/learn.cid")
 assert_eq "the container got its send gate" "$(agent_events "$cid" ungated)" 0
 check "events carry podman's container id" [ "$(agent_events "$cid" attach "\"profile\":\"$IMAGE\"")" -eq 1 ]
 
 pod enforce "$T_DIR/enforce.cid" /bin/sh -c "$WORKLOAD"
 assert_eq "podman enforce run of the learned workload exits 0" "$?" 0
 cid=$(cat "$T_DIR/enforce.cid")
+agent_done "$cid"
 assert_eq "zero denials" "$(agent_events "$cid" deny)" 0
 
 cp "$ROOTFS/bin/busybox" "$ROOTFS/tmp/true"
@@ -56,6 +58,7 @@ echo x >/etc/evil; echo write=\$?
 nc -w 2 127.0.0.1 $P2 </dev/null; echo connect=\$?
 /bin/probe sendto sendmsg 127.0.0.1 $U2; echo sendmsg=\$?" 2>/dev/null)
 cid=$(cat "$T_DIR/drift.cid")
+agent_done "$cid"
 assert_contains "copied binary refused" "$out" "exec=126"
 assert_contains "write refused" "$out" "write=1"
 assert_not_contains "unlisted connect refused" "$out" "connect=0"

@@ -47,12 +47,12 @@ enforce /bin/mkdir "$D/n/new/"
 check "mkdir name/: made" [ -d "$D/n/new" ]
 enforce /bin/sh -c "/bin/rmdir '$D/n/new/' && /bin/mv '$D/n/f' '$D/n/d/'"
 check "rmdir name/ and mv into dir/: done" [ ! -e "$D/n/new" ] && check "moved" [ -e "$D/n/d/f" ]
-out=$(enforce /usr/bin/python3 -c "import os
+out=$(enforce "$PY" -c "import os
 for f in (lambda: os.unlink('$D/n/d/f/'), lambda: os.rename('$D/n/d', '$D/n/d/.'), lambda: os.mkdir('$D/n/d/..')):
     try: f(); print('done')
     except OSError as e: print(e.errno)" 2>/dev/null)
 assert_eq "unlink file/, rename onto dir/., mkdir dir/..: the kernel's errnos" \
-        "$(echo $out)" "$(/usr/bin/python3 -c "import errno; print(errno.ENOTDIR, errno.EBUSY, errno.EEXIST)")"
+        "$(echo $out)" "$("$PY" -c "import errno; print(errno.ENOTDIR, errno.EBUSY, errno.EEXIST)")"
 check "the file is still there" [ -e "$D/n/d/f" ]
 
 # Routes around the path checks are closed in BPF (README "What is

@@ -14,10 +14,8 @@ while [ "$P2" = "$P1" ]; do P2=$(free_port); done
 
 "$PROBE" listen tcp 127.0.0.1 "$P1" 120 >/dev/null & at_exit "kill $!"
 "$PROBE" listen tcp 127.0.0.1 "$P2" 120 >/dev/null & at_exit "kill $!"
-for _ in $(seq 50); do
-        "$PROBE" connect tcp 127.0.0.1 "$P1" >/dev/null && "$PROBE" connect tcp 127.0.0.1 "$P2" >/dev/null && break
-        sleep 0.1
-done
+listening() { "$PROBE" connect tcp 127.0.0.1 "$1" >/dev/null; }
+wait_until 30 listening "$P1" && wait_until 30 listening "$P2" || fail "the listeners did not start"
 
 cat >"$W/app.sh" <<APP
 #!/bin/sh
@@ -97,7 +95,7 @@ assert_eq "the learned port still works" "$out" "connected"
 # sendto with a destination is a connect: judged by its address, also one
 # that says AF_UNSPEC (the kernel sends it as AF_INET)
 "$PROBE" recv-udp 127.0.0.1 "$P2" 3 >"$T_DIR/recv.txt" & recv=$!
-for _ in $(seq 50); do [ -s "$T_DIR/recv.txt" ] && break; sleep 0.1; done
+wait_until 30 test -s "$T_DIR/recv.txt" || fail "the UDP receiver did not start"
 out=$(enforce "$PROBE" sendto udp 127.0.0.1 "$P2")
 assert_eq "sendto an unlisted UDP port: EPERM" "$out" "errno EPERM"
 denied "sendto" connect "\"addr\":\"udp 127.0.0.1 $P2\""
@@ -117,7 +115,7 @@ receivers=()
 for r in ok:"$W/ok.sock" no:"$W/no.sock" aok:"@$ABS-ok" ano:"@$ABS-no"; do
         f=$T_DIR/recv-${r%%:*}.txt
         "$PROBE" recv-unix "${r#*:}" 8 >"$f" & receivers+=($!); at_exit "kill $! 2>/dev/null"
-        for _ in $(seq 50); do [ -s "$f" ] && break; sleep 0.1; done
+        wait_until 30 test -s "$f" || fail "the receiver on ${r#*:} did not start"
 done
 "$DL" run --mode learn -p "$GP" --events "$GEV" -- /bin/sh -c "
 '$PROBE' sendto sendmsg 127.0.0.1 $U1 && '$PROBE' send-unix sendmsg '$W/ok.sock' &&

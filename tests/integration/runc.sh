@@ -41,6 +41,7 @@ start_agent --default-mode monitor || finish
 bundle_add_annotation app io.driftlock.mode learn
 run_container app learn-1 30
 assert_eq "learn run exits 0" "$?" 0
+agent_done learn-1
 check "the profile is named after the image" [ -f "$PROFILE_FILE" ]
 check "it lints clean" "$DL" profile lint "$PROFILE_FILE"
 check "entrypoint learned" "$DL" profile check "$PROFILE_FILE" exec /bin/busybox
@@ -54,6 +55,7 @@ check "attach event names container and profile" \
 bundle_add_annotation app io.driftlock.mode enforce
 run_container app enforce-1 30
 assert_eq "enforce run of the learned workload exits 0" "$?" 0
+agent_done enforce-1
 assert_eq "zero denials" "$(agent_events enforce-1 deny)" 0
 
 # --- enforce: drift inside the container ------------------------------------------
@@ -64,6 +66,7 @@ mv /data/out/a.txt /etc/moved; echo rename=\$?
 nc -w 2 127.0.0.1 $P2 </dev/null; echo connect=\$?
 nc -w 2 127.0.0.1 $P1 </dev/null; echo learned=\$?"
 run_container app drift-1 30
+agent_done drift-1
 out=$(container_stdout drift-1)
 assert_contains "copied binary refused" "$out" "exec=126"
 assert_contains "write outside the allowlist refused" "$out" "write=1"
@@ -120,6 +123,7 @@ make_bundle app2 && bundle_set_seccomp app2 "$SEC" &&
 run_container app learn-a 30 & pa=$!
 run_container app2 learn-b 30 & pb=$!
 wait $pa; wait $pb
+agent_done learn-a; agent_done learn-b
 check "first learner's entry kept" "$DL" profile check "$PROFILE_FILE" write /data/from-a
 check "second learner's entry kept" "$DL" profile check "$PROFILE_FILE" write /data/from-b
 check "earlier entries kept" "$DL" profile check "$PROFILE_FILE" write /data/out/a.txt
@@ -127,7 +131,7 @@ check "earlier entries kept" "$DL" profile check "$PROFILE_FILE" write /data/out
 # --- flush writes what a running learner has seen ----------------------------------
 bundle_set_args app /bin/sh -c 'echo f >/data/flushed; sleep 60'
 run_container_detached app learn-f 30 || fail "detached learner"
-for _ in $(seq 50); do [ "$(agent_events learn-f learn '"/data/flushed"')" -ge 1 ] && break; sleep 0.1; done
+wait_until 30 agent_saw learn-f learn '"/data/flushed"' || fail "the learner's write was not reported"
 check "flush" "$DL" flush --control "$AG_CONTROL"
 check "flushed entry is in the profile while the container runs" \
         "$DL" profile check "$PROFILE_FILE" write /data/flushed
@@ -137,6 +141,7 @@ container_kill live-1 2>/dev/null; container_kill learn-f
 make_bundle anon && bundle_set_seccomp anon "$SEC" && bundle_set_args anon /bin/true
 run_container anon anon-1 30
 assert_eq "unnamed container runs (default mode monitor)" "$?" 0
+agent_done anon-1
 check "it is supervised under its id, and the event says so" \
         [ "$(agent_events anon-1 attach '"profile":"container-anon-1"' 'named after the container id')" -eq 1 ]
 
@@ -153,6 +158,7 @@ bundle_add_annotation udp io.driftlock.mode learn
 bundle_set_args udp /bin/sh -c "/bin/probe sendto sendmsg 127.0.0.1 $U1; echo learned=\$?"
 run_container udp udp-learn 30
 assert_eq "learn: sendmsg goes through" "$?" 0
+agent_done udp-learn
 check "the sendmsg destination is learned" "$DL" profile check "$UDP_PROFILE" connect udp 127.0.0.1 "$U1"
 check "with a learn event from the gate" \
         [ "$(agent_events udp-learn learn '"syscall":"sendmsg"' "\"addr\":\"udp 127.0.0.1 $U1\"")" -eq 1 ]
@@ -164,6 +170,7 @@ bundle_set_args udp /bin/sh -c "/bin/probe sendto sendmsg 127.0.0.1 $U1; echo ok
 /bin/probe sendto sendmsg 127.0.0.1 $U2; echo sendmsg=\$?
 /bin/probe sendto sendmmsg 127.0.0.1 $U2; echo sendmmsg=\$?"
 run_container udp udp-enforce 30
+agent_done udp-enforce
 out=$(container_stdout udp-enforce)
 assert_contains "enforce: the learned destination works" "$out" "ok=0"
 assert_contains "enforce: sendmsg elsewhere is refused" "$out" "sendmsg=1"
@@ -179,7 +186,7 @@ assert_eq "no forbidden datagram arrived" "$(tail -n 1 "$T_DIR/u2.txt")" "receiv
 bundle_set_args app /bin/sh -c 'sleep 2; echo x >/data/after-death || exit 42'
 bundle_add_annotation app io.driftlock.mode monitor
 run_container app orphan-1 30 & po=$!
-for _ in $(seq 50); do [ "$(agent_events orphan-1 attach)" -ge 1 ] && break; sleep 0.1; done
+wait_until 30 agent_saw orphan-1 attach || fail "the container was not attached"
 kill -KILL "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=
 wait $po
 assert_eq "after the agent died the write failed (ENOSYS)" "$?" 42

@@ -113,7 +113,7 @@ assert_contains "with permission denied" "$out" "permission denied"
 
 # --- robustness of the shim socket ------------------------------------------------
 fds_before=$(ls /proc/"$AGENT_PID"/fd | wc -l)
-/usr/bin/python3 - "$AG_SHIM/agent.sock" <<'PY'
+"$PY" - "$AG_SHIM/agent.sock" <<'PY'
 import os, socket, sys, time
 path = sys.argv[1]
 # garbage, a partial hello, and a hello followed by a bad attach
@@ -137,11 +137,8 @@ for s in held:
 PY
 out=$("$DL" status --control "$AG_CONTROL")
 check "the agent still answers after garbage and 2000 connections" [ $? -eq 0 ]
-for _ in $(seq 100); do
-        [ "$(ls /proc/"$AGENT_PID"/fd | wc -l)" -le "$fds_before" ] && break
-        sleep 0.1
-done
-check "and holds no fd from them afterwards" [ "$(ls /proc/"$AGENT_PID"/fd | wc -l)" -le "$fds_before" ]
+fds_released() { [ "$(ls /proc/"$AGENT_PID"/fd | wc -l)" -le "$fds_before" ]; }
+check "and holds no fd from them afterwards" wait_until 30 fds_released
 
 # --- fail closed ---------------------------------------------------------------------
 shim_bundle nolatch busybox never && mode nolatch enforce && bundle_set_args nolatch /bin/sleep 30

@@ -28,10 +28,7 @@ start_fake() {
         local name=$1 sock=$2; shift 2
         "$FAKE" "$sock" "$@" >"$T_DIR/$name.log" 2>&1 &
         at_exit "kill $!"
-        for _ in $(seq 100); do
-                grep -q '^ready' "$T_DIR/$name.log" && return 0
-                sleep 0.05
-        done
+        wait_until 30 grep -q '^ready' "$T_DIR/$name.log" && return 0
         fail "fake agent $name did not start"; cat "$T_DIR/$name.log" >&2
         return 1
 }
@@ -75,7 +72,7 @@ if ! cc -shared -fPIC -o "$T_DIR/seterrno.so" "$T_DIR/seterrno.c" ||
    ! cc -o "$T_DIR/showerrno" "$T_DIR/showerrno.c"; then
         fail "cannot build the errno helpers"
 fi
-exdev=$(python3 -c 'import errno; print(errno.EXDEV)')
+exdev=$("$PY" -c 'import errno; print(errno.EXDEV)')
 assert_eq "errno helpers: errno reaches main without the shim" \
         "$(LD_PRELOAD=$T_DIR/seterrno.so "$T_DIR/showerrno" 2>/dev/null)" "errno=$exdev"
 n=$(log_count pre 'attach pid=')
