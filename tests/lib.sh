@@ -12,7 +12,11 @@ T_FAILED=0
 if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 T_CLEANUP=()
 
-T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/driftlock-test.XXXXXX")
+# The tests' sockets live in T_DIR, and a unix socket's path holds at most
+# 107 bytes: under a long TMPDIR they would fail to bind, so /tmp is used.
+T_BASE=${TMPDIR:-/tmp}
+[ ${#T_BASE} -le 40 ] || T_BASE=/tmp
+T_DIR=$(mktemp -d "$T_BASE/driftlock-test.XXXXXX")
 t_cleanup() {
         local i
         for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do
