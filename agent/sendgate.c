@@ -291,6 +291,7 @@ static void sendgate_decode(const struct sendgate_record *rec, struct sendgate_r
 {
         memset(out, 0, sizeof(*out));
         out->pid = (pid_t)rec->tgid;
+        out->hook = (enum sendgate_hook)rec->hook;
         out->syscall = rec->hook == SENDGATE_CONNECT4 || rec->hook == SENDGATE_CONNECT6 ? "connect"
                        : rec->hook == SENDGATE_SOCKET                              ? "socket"
                                                                                    : "sendmsg";

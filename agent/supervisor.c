@@ -928,7 +928,7 @@ static void supervisor_gate_report(void *ctx, const struct sendgate_report *r)
         /* the gate's verdict stands, whatever the mode is by now */
         as = r->refused ? PROFILE_MODE_ENFORCE
              : s->mode == PROFILE_MODE_LEARN ? PROFILE_MODE_LEARN : PROFILE_MODE_MONITOR;
-        if (!strcmp(r->syscall, "socket"))
+        if (r->hook == SENDGATE_SOCKET)
                 decide_unnamed(as, "raw and ICMP sockets reach addresses no rule can name", EPERM, &d);
         else if (r->expressible && r->ep.proto == NETRULE_UNIX && !supervisor_unix_as_written(&r->ep))
                 decide_unnamed(as, "a unix path of sendmsg is judged as written: only an absolute, normalised path can match a rule",

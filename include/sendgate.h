@@ -45,8 +45,10 @@ struct sendgate;
 /* One destination the programs found in no rule. */
 struct sendgate_report {
         pid_t pid;                      /* the calling process (thread group id) */
-        const char *syscall;            /* "connect" or "sendmsg" (sendto and sendmmsg
-                                           included: the hook cannot tell them apart) */
+        enum sendgate_hook hook;        /* the program that judged the call */
+        const char *syscall;            /* the hook's call for events: "connect",
+                                           "sendmsg" (sendto and sendmmsg included: the
+                                           hook cannot tell them apart) or "socket" */
         bool refused;                   /* the call failed with EPERM */
         bool expressible;               /* TCP, UDP, UDP-Lite or unix: ep is filled */
         struct policy_endpoint ep;      /* tcp or udp, AF_INET or AF_INET6; or unix (its

@@ -381,8 +381,8 @@ static size_t count_unix(const struct collected *c, const char *name, bool abstr
         for (size_t i = 0; i < c->n; i++) {
                 const struct policy_endpoint *ep = &c->r[i].ep;
 
-                if (!strcmp(c->r[i].syscall, "sendmsg") && c->r[i].refused == refused &&
-                    ep->proto == NETRULE_UNIX &&
+                if (c->r[i].hook == SENDGATE_SENDMSG_UNIX && !strcmp(c->r[i].syscall, "sendmsg") &&
+                    c->r[i].refused == refused && ep->proto == NETRULE_UNIX &&
                     ep->abstract == abstract && ep->path_len == strlen(name) &&
                     !memcmp(ep->path, name, ep->path_len))
                         n++;
@@ -396,8 +396,8 @@ static size_t count_raw(const struct collected *c, bool refused)
         size_t n = 0;
 
         for (size_t i = 0; i < c->n; i++)
-                if (!strcmp(c->r[i].syscall, "socket") && !c->r[i].expressible &&
-                    c->r[i].refused == refused)
+                if (c->r[i].hook == SENDGATE_SOCKET && !strcmp(c->r[i].syscall, "socket") &&
+                    !c->r[i].expressible && c->r[i].refused == refused)
                         n++;
         return n;
 }
