@@ -3,11 +3,12 @@
 #include "btf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/btf.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "inifile.h"
+#include "readall.h"
 
 /* vmlinux BTF is a few MiB; anything much larger is not what we want */
 #define BTF_MAX_BYTES (64u << 20)
@@ -163,9 +164,8 @@ int btf_load_vmlinux(struct btf **ret)
 {
         char *buf = NULL;
         size_t len = 0;
-        /* the project's bounded reader of a regular file (sysfs gives the
-         * size, so one buffer of the right size) */
-        int r = inifile_read("/sys/kernel/btf/vmlinux", BTF_MAX_BYTES, &buf, &len);
+        /* sysfs gives the size: one buffer of the right size */
+        int r = readall_at(AT_FDCWD, "/sys/kernel/btf/vmlinux", BTF_MAX_BYTES, &buf, &len);
 
         if (r < 0)
                 return r;

@@ -1,6 +1,7 @@
 /* driftlock seccomp-profile: prints the OCI seccomp JSON that makes a
  * runtime hand a container's listener fd to driftlockd (ociseccomp.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 #include "cli.h"
 #include "ociseccomp.h"
 #include "profile.h"
+#include "readall.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -50,38 +52,6 @@ static void usage(FILE *out)
               "Exit status: 0 printed, 1 the base cannot be read or merged, 2 usage.\n", out);
 }
 
-/* Reads at most BASE_MAX_BYTES of path into a NUL-terminated buffer. */
-static int read_base(const char *path, char **ret, size_t *ret_len)
-{
-        cleanup_fclose FILE *f = fopen(path, "re");
-        struct strbuf sb = STRBUF_INIT;
-        char chunk[65536];
-        size_t n;
-
-        if (!f)
-                return -errno;
-        errno = 0;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-                if (sb.len + n > BASE_MAX_BYTES) {
-                        strbuf_release(&sb);
-                        return -EFBIG;
-                }
-                if (strbuf_append(&sb, chunk, n) < 0) {
-                        strbuf_release(&sb);
-                        return -ENOMEM;
-                }
-        }
-        if (ferror(f)) {
-                int r = errno ? -errno : -EIO;  /* EISDIR for a directory */
-
-                strbuf_release(&sb);
-                return r;
-        }
-        *ret_len = sb.len;
-        *ret = strbuf_detach(&sb);
-        return *ret ? 0 : -ENOMEM;
-}
-
 /* Loads and parses the base; prints what went wrong. */
 static int load_base(const char *path, json_t **ret)
 {
@@ -89,10 +59,14 @@ static int load_base(const char *path, json_t **ret)
         json_error_t jerr;
         json_t *base;
         size_t len = 0;
-        int r = read_base(path, &text, &len);
+        int r = readall_at(AT_FDCWD, path, BASE_MAX_BYTES, &text, &len);
 
         if (r == -EFBIG) {
                 cli_error("%s: larger than %u bytes", path, BASE_MAX_BYTES);
+                return r;
+        }
+        if (r == -EINVAL) {
+                cli_error("%s: not a regular file", path);
                 return r;
         }
         if (r < 0) {

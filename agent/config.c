@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <sys/un.h>
 
 #include "inifile.h"
+#include "readall.h"
 #include "util.h"
 
 /* The defaults are the module's own arrays: config_release frees a string
@@ -350,7 +352,7 @@ int config_load(const char *path, struct config *c, profile_diag_fn diag, void *
         size_t len = 0;
         int r;
 
-        r = inifile_read(path, CONFIG_MAX_FILE_BYTES, &text, &len);
+        r = readall_at(AT_FDCWD, path, CONFIG_MAX_FILE_BYTES, &text, &len);
         if (r < 0)
                 return r;
         r = config_copy(c, &next);

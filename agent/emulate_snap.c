@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "notify.h"
+#include "readall.h"
 #include "target.h"
 #include "util.h"
 
@@ -118,42 +119,6 @@ static int creds_parse(const char *status, struct creds *c, gid_t *groups, size_
         return n > cap ? -E2BIG : 0;
 }
 
-static int read_status(int procfd, char **ret)
-{
-        cleanup_close int fd = openat(procfd, "status", O_RDONLY | O_CLOEXEC);
-        cleanup_free char *buf = NULL;
-        size_t cap = 0, len = 0;
-
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t n;
-
-                if (len + 1 >= cap) {
-                        char *bigger;
-
-                        if (cap >= EMU_STATUS_MAX)
-                                return -E2BIG;
-                        cap = cap ? cap * 2 : 4096;
-                        bigger = realloc(buf, cap);
-                        if (!bigger)
-                                return -ENOMEM;
-                        buf = bigger;
-                }
-                n = read(fd, buf + len, cap - 1 - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
 static int same_userns(int procfd)
 {
         struct stat ours, theirs;
@@ -172,6 +137,7 @@ static int gone(int r)
 int emulate_snap_take(struct snap *s, pid_t tid, int notify_fd, uint64_t id, bool want_pidfd)
 {
         cleanup_free char *status = NULL;
+        size_t status_len;
         char path[32];
         int r;
 
@@ -190,7 +156,7 @@ int emulate_snap_take(struct snap *s, pid_t tid, int notify_fd, uint64_t id, boo
         s->rootfd = openat(s->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s->rootfd < 0)
                 return gone(-errno);
-        r = read_status(s->procfd, &status);
+        r = readall_at(s->procfd, "status", EMU_STATUS_MAX, &status, &status_len);
         if (r < 0)
                 return gone(r);
         r = creds_parse(status, &s->creds, NULL, 0);

@@ -12,6 +12,7 @@
 
 #include "control.h"
 #include "oci.h"
+#include "readall.h"
 #include "util.h"
 
 #define DEFAULT_CONTROL "/run/driftlock/control.sock"
@@ -32,42 +33,6 @@ static void usage(FILE *out)
                 "Options:\n"
                 "  --control PATH   the agent's control socket (default " DEFAULT_CONTROL ")\n"
                 "  -h, --help       show this help\n");
-}
-
-static char *read_stdin(size_t *ret_len)
-{
-        size_t len = 0, cap = 65536;
-        char *buf = malloc(cap);
-        ssize_t n;
-
-        while (buf) {
-                if (len == cap) {
-                        char *more;
-
-                        if (cap >= OCI_STATE_MAX_BYTES) {
-                                free(buf);
-                                errno = EMSGSIZE;
-                                return NULL;
-                        }
-                        more = realloc(buf, cap * 2);
-                        if (!more)
-                                break;
-                        buf = more;
-                        cap *= 2;
-                }
-                n = read(STDIN_FILENO, buf + len, cap - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        break;
-                if (n == 0) {
-                        *ret_len = len;
-                        return buf;
-                }
-                len += (size_t)n;
-        }
-        free(buf);
-        return NULL;
 }
 
 /* The container's root file system: root.path of the bundle's config.json,
@@ -133,9 +98,14 @@ int main(int argc, char **argv)
                 return 2;
         }
 
-        input = read_stdin(&len);
-        if (!input) {
-                fprintf(stderr, "driftlock-hook: cannot read the state on stdin: %s\n", strerror(errno));
+        r = readall_fd(STDIN_FILENO, OCI_STATE_MAX_BYTES, &input, &len);
+        if (r == -EFBIG) {
+                fprintf(stderr, "driftlock-hook: the state on stdin is larger than %u bytes\n",
+                        OCI_STATE_MAX_BYTES);
+                return 1;
+        }
+        if (r < 0) {
+                fprintf(stderr, "driftlock-hook: cannot read the state on stdin: %s\n", strerror(-r));
                 return 1;
         }
         r = oci_hook_state_parse(input, len, &st, &error);

@@ -8,16 +8,12 @@
 #include "inifile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "util.h"
 
@@ -282,63 +278,4 @@ int inifile_parse(const char *text, size_t len, size_t max_line, unsigned flags,
         if (ini.fatal)
                 return ini.fatal;
         return ini.nproblems ? -EINVAL : 0;
-}
-
-int inifile_read(const char *path, size_t max_bytes, char **ret, size_t *ret_len)
-{
-        cleanup_close int fd = -1;
-        cleanup_free char *buf = NULL;
-        struct stat st;
-        size_t len = 0, cap;
-
-        if (max_bytes > INIFILE_MAX_READ)
-                return -EINVAL;
-        /* O_NONBLOCK: opening a FIFO must not hang before fstat refuses it. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        if ((uintmax_t)st.st_size > max_bytes)
-                return -EFBIG;
-        /* The file may grow after fstat: read to EOF, one byte past the
-         * limit at most. */
-        cap = (size_t)st.st_size + 1;
-        buf = malloc(cap + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (len == cap) {
-                        char *bigger;
-
-                        if (cap > max_bytes)
-                                return -EFBIG;
-                        cap = cap > max_bytes / 2 ? max_bytes + 1 : cap * 2;
-                        bigger = realloc(buf, cap + 1);
-                        if (!bigger)
-                                return -ENOMEM;
-                        buf = bigger;
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        if (len > max_bytes)
-                return -EFBIG;
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
 }

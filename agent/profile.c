@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "encode.h"
-#include "inifile.h"
 #include "netrule.h"
 #include "pathglob.h"
+#include "readall.h"
 #include "util.h"
 
 _Static_assert(PROFILE_MAX_ENTRY == 190, "update the limit in the messages below");
@@ -554,7 +554,7 @@ int profile_load(const char *path, profile_diag_fn diag, void *ctx,
         size_t len = 0;
         int r;
 
-        r = inifile_read(path, PROFILE_MAX_FILE_BYTES, &text, &len);
+        r = readall_at(AT_FDCWD, path, PROFILE_MAX_FILE_BYTES, &text, &len);
         if (r < 0)
                 return r;
         return profile_parse(text, len, diag, ctx, ret);

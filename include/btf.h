@@ -17,7 +17,7 @@ struct btf;
 int btf_parse(const void *data, size_t len, struct btf **ret);
 
 /* Reads and parses /sys/kernel/btf/vmlinux. Returns as btf_parse, or the
- * error of reading it (inifile_read; -ENOENT: a kernel built without BTF). */
+ * error of reading it (readall_at; -ENOENT: a kernel built without BTF). */
 int btf_load_vmlinux(struct btf **ret);
 
 /* Frees; accepts NULL; returns NULL. */

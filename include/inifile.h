@@ -17,15 +17,13 @@
  * Lines end at '\n'; a '\r' before it is dropped. A UTF-8 byte order mark
  * at the start of the text is skipped (it does not count in the first
  * line's length). Blank lines and lines whose first non-blank byte is ';'
- * or '#' are comments. This module does no I/O except inifile_read. */
+ * or '#' are comments. This module does no I/O (readall.h reads the files). */
 #pragma once
 
 #include <stddef.h>
 
 /* libinih copies keys (and section names) into 50-byte buffers. */
 #define INIFILE_MAX_KEY 49
-/* The largest max_bytes inifile_read accepts. */
-#define INIFILE_MAX_READ ((size_t)1 << 30)
 
 /* inifile_parse flags. */
 enum {
@@ -74,13 +72,3 @@ int inifile_report(struct inifile *ini, const char *fmt, ...) __attribute__((for
  * the output holds more than size - 7 bytes, it stops there and appends
  * "...". Returns dst. */
 const char *inifile_quote(char *dst, size_t size, const char *s, size_t max_in);
-
-/* Reads the regular file at path, of at most max_bytes (at most
- * INIFILE_MAX_READ), into *ret (malloc'd and NUL-terminated; the file may
- * contain NUL bytes, *ret_len is its length). It is opened O_NONBLOCK, so a
- * FIFO does not hang before it is refused. Returns 0; -EFBIG for a larger
- * file (also one that grows past the limit while read); -EISDIR for a
- * directory; -EINVAL for anything else that is not a regular file, or for
- * max_bytes above INIFILE_MAX_READ; -ENOMEM; or the -errno of open or read.
- * *ret and *ret_len are set only on success. */
-int inifile_read(const char *path, size_t max_bytes, char **ret, size_t *ret_len);

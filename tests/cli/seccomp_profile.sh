@@ -104,6 +104,14 @@ assert_eq "missing base: exit 1" "$rc" 1
 assert_contains "missing base: the path is named" "$err" "$T_DIR/no-such-profile.json"
 assert_eq "missing base: nothing printed" "$out" ""
 
+mkfifo "$T_DIR/fifo.json"
+run timeout 20 "$DL" seccomp-profile --base "$T_DIR/fifo.json"
+assert_eq "FIFO base: exit 1, not a hang" "$rc" 1
+assert_contains "FIFO base: why" "$err" "$T_DIR/fifo.json: not a regular file"
+run "$DL" seccomp-profile --base "$T_DIR"
+assert_eq "directory base: exit 1" "$rc" 1
+assert_contains "directory base: why" "$err" "$T_DIR: Is a directory"
+
 printf '{"defaultAction": "SCMP_ACT_ERRNO",\n "syscalls": [}\n' >"$T_DIR/broken.json"
 run "$DL" seccomp-profile --base "$T_DIR/broken.json"
 assert_eq "malformed base: exit 1" "$rc" 1

@@ -5,13 +5,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "inifile.h"
+#include "readall.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -267,7 +268,7 @@ static void test_inifile_quote_fits(void **state)
 
 /* The files the tests below make, all in tmpdir. */
 static char tmpdir[] = "/tmp/test_inifile.XXXXXX";
-static const char *const tmpfiles[] = { "f", "g.ini", "fifo" };
+static const char *const tmpfiles[] = { "g.ini" };
 
 static const char *tmppath(const char *name)
 {
@@ -304,80 +305,6 @@ static const char *write_file(const char *name, const char *text, size_t len)
         return path;
 }
 
-static void test_inifile_read_limits(void **state)
-{
-        static const struct {
-                const char *content;
-                size_t len, max;
-                int r;
-        } cases[] = {
-                { T("abc"), 3, 0 },
-                { T("abc"), 4, 0 },
-                { T("abc"), 2, -EFBIG },
-                { T(""), 0, 0 },
-                { T("a"), 0, -EFBIG },
-                { T("a\0b\n"), 4, 0 },
-                { T("abc"), INIFILE_MAX_READ, 0 },
-                { T("abc"), INIFILE_MAX_READ + 1, -EINVAL },
-                { T("abc"), SIZE_MAX, -EINVAL },
-        };
-
-        static char untouched[] = "untouched";
-
-        (void)state;
-        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-                const char *path = write_file("f", cases[i].content, cases[i].len);
-                char *text = untouched;
-                size_t len = 12345;
-                int r = inifile_read(path, cases[i].max, &text, &len);
-
-                if (r != cases[i].r)
-                        fail_msg("case %zu: %d, expected %d", i, r, cases[i].r);
-                if (r < 0) {
-                        assert_string_equal(text, "untouched");
-                        assert_int_equal(len, 12345);
-                        continue;
-                }
-                assert_int_equal(len, cases[i].len);
-                assert_memory_equal(text, cases[i].content, len);
-                assert_int_equal(text[len], '\0');
-                free(text);
-        }
-}
-
-static void test_inifile_read_not_regular(void **state)
-{
-        char *text = NULL;
-        size_t len = 0;
-
-        (void)state;
-        assert_int_equal(inifile_read(tmppath("absent"), 100, &text, &len), -ENOENT);
-        assert_int_equal(inifile_read(tmpdir, 100, &text, &len), -EISDIR);
-        assert_int_equal(inifile_read("/dev/null", 100, &text, &len), -EINVAL);
-        /* A FIFO without a writer: refused at once, not waited on. */
-        assert_int_equal(mkfifo(tmppath("fifo"), 0600), 0);
-        assert_int_equal(inifile_read(tmppath("fifo"), 100, &text, &len), -EINVAL);
-        assert_null(text);
-}
-
-/* A file whose size fstat does not know (procfs says 0) is read to its
- * end, and refused once it passes the limit. */
-static void test_inifile_read_unknown_size(void **state)
-{
-        char *text = NULL;
-        size_t len = 0;
-
-        (void)state;
-        assert_int_equal(inifile_read("/proc/self/status", 1 << 20, &text, &len), 0);
-        assert_true(len > 16);
-        assert_int_equal(strlen(text), len);
-        assert_memory_equal(text, "Name:", 5);
-        free(text);
-        text = NULL;
-        assert_int_equal(inifile_read("/proc/self/status", 16, &text, &len), -EFBIG);
-        assert_null(text);
-}
-
 /* A file read and parsed, as profile_load and config_load do. */
 static void test_inifile_read_then_parse(void **state)
 {
@@ -388,7 +315,7 @@ static void test_inifile_read_then_parse(void **state)
         size_t len = 0;
 
         (void)state;
-        assert_int_equal(inifile_read(path, 4096, &text, &len), 0);
+        assert_int_equal(readall_at(AT_FDCWD, path, 4096, &text, &len), 0);
         assert_int_equal(parse(text, len, 198, 0, &log), 0);
         assert_string_equal(log.data, "2 [s]\n3 s|k=v\n");
         free(text);
@@ -403,9 +330,6 @@ int main(void)
                 cmocka_unit_test(test_inifile_parse_inih_limit),
                 cmocka_unit_test(test_inifile_quote),
                 cmocka_unit_test(test_inifile_quote_fits),
-                cmocka_unit_test(test_inifile_read_limits),
-                cmocka_unit_test(test_inifile_read_not_regular),
-                cmocka_unit_test(test_inifile_read_unknown_size),
                 cmocka_unit_test(test_inifile_read_then_parse),
         };
 
