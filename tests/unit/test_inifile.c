@@ -14,6 +14,7 @@
 #include "inifile.h"
 #include "readall.h"
 #include "strbuf.h"
+#include "tmpdir_fixture.h"
 #include "util.h"
 
 /* What a parse did, in order, one line each:
@@ -264,45 +265,6 @@ static void test_inifile_quote_fits(void **state)
                 assert_true(strlen(out) < size);
                 assert_int_equal(out[size], 'X');
         }
-}
-
-/* The files the tests below make, all in tmpdir. */
-static char tmpdir[] = "/tmp/test_inifile.XXXXXX";
-static const char *const tmpfiles[] = { "g.ini" };
-
-static const char *tmppath(const char *name)
-{
-        static char path[128];
-
-        assert_in_range(snprintf(path, sizeof(path), "%s/%s", tmpdir, name), 1, sizeof(path) - 1);
-        return path;
-}
-
-static int make_tmpdir(void **state)
-{
-        (void)state;
-        return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-        (void)state;
-        for (size_t i = 0; i < ARRAY_SIZE(tmpfiles); i++)
-                if (unlink(tmppath(tmpfiles[i])) < 0 && errno != ENOENT)
-                        return -1;
-        return rmdir(tmpdir);
-}
-
-/* Writes len bytes of text to tmpdir/name; returns the path (static). */
-static const char *write_file(const char *name, const char *text, size_t len)
-{
-        const char *path = tmppath(name);
-        FILE *f = fopen(path, "we");
-
-        assert_non_null(f);
-        assert_int_equal(fwrite(text, 1, len, f), len);
-        assert_int_equal(fclose(f), 0);
-        return path;
 }
 
 /* A file read and parsed, as profile_load and config_load do. */

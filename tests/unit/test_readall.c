@@ -14,47 +14,10 @@
 #include <unistd.h>
 
 #include "readall.h"
+#include "tmpdir_fixture.h"
 #include "util.h"
 
 #define T(s) s, sizeof(s) - 1
-
-static char tmpdir[] = "/tmp/test_readall.XXXXXX";
-static const char *const tmpfiles[] = { "f", "fifo" };
-
-static const char *tmppath(const char *name)
-{
-        static char path[128];
-
-        assert_in_range(snprintf(path, sizeof(path), "%s/%s", tmpdir, name), 1, sizeof(path) - 1);
-        return path;
-}
-
-static int make_tmpdir(void **state)
-{
-        (void)state;
-        return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-        (void)state;
-        for (size_t i = 0; i < ARRAY_SIZE(tmpfiles); i++)
-                if (unlink(tmppath(tmpfiles[i])) < 0 && errno != ENOENT)
-                        return -1;
-        return rmdir(tmpdir);
-}
-
-/* Writes len bytes of text to tmpdir/name; returns the path (static). */
-static const char *write_file(const char *name, const char *text, size_t len)
-{
-        const char *path = tmppath(name);
-        FILE *f = fopen(path, "we");
-
-        assert_non_null(f);
-        assert_int_equal(fwrite(text, 1, len, f), len);
-        assert_int_equal(fclose(f), 0);
-        return path;
-}
 
 static const struct {
         const char *content;
