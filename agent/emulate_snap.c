@@ -137,6 +137,7 @@ static int gone(int r)
 int emulate_snap_take(struct snap *s, pid_t tid, int notify_fd, uint64_t id, bool want_pidfd)
 {
         cleanup_free char *status = NULL;
+        cleanup_close int status_fd = -1;
         size_t status_len;
         char path[32];
         int r;
@@ -156,7 +157,12 @@ int emulate_snap_take(struct snap *s, pid_t tid, int notify_fd, uint64_t id, boo
         s->rootfd = openat(s->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s->rootfd < 0)
                 return gone(-errno);
-        r = readall_at(s->procfd, "status", EMU_STATUS_MAX, &status, &status_len);
+        /* procfs's own file: readall_at's file-type checks would only add
+         * an fstat to every emulated call */
+        status_fd = openat(s->procfd, "status", O_RDONLY | O_CLOEXEC);
+        if (status_fd < 0)
+                return gone(-errno);
+        r = readall_fd(status_fd, EMU_STATUS_MAX, &status, &status_len);
         if (r < 0)
                 return gone(r);
         r = creds_parse(status, &s->creds, NULL, 0);
